@@ -1,0 +1,15 @@
+"""App config of the core app: Bling connection, runtime settings, job runs, audit, health."""
+
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class BlingsyncConfig(AppConfig):
+    name = "blingsync"
+    verbose_name = _("Bling: conexão e operação")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Each app registers its job kinds in its `jobs.py` (see blingsync.jobrunner).
+        autodiscover_modules("jobs")

@@ -1,0 +1,138 @@
+"""Writing the audit log: intent before a change (pending), outcome after it.
+
+The source of an entry (webhook event, job run, admin user, command) is taken from the
+context that is doing the work (`audit_source`), so services deep below need not thread it
+through every call; an explicit `source=` always wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from blingsync.models import AuditLog
+
+
+@dataclass(frozen=True)
+class AuditSource:
+    source: str  # an AuditLog.Source value
+    ref: str = ""
+    actor: str = ""
+    job_run_id: int | None = None
+
+
+_SYSTEM = AuditSource(source=AuditLog.Source.SYSTEM)
+_current_source: ContextVar[AuditSource] = ContextVar("audit_source", default=_SYSTEM)
+
+
+@contextlib.contextmanager
+def audit_source(source: AuditSource) -> Iterator[AuditSource]:
+    """Attribute every audit entry written inside the block to `source`."""
+    token = _current_source.set(source)
+    try:
+        yield source
+    finally:
+        _current_source.reset(token)
+
+
+def audit_current_source() -> AuditSource:
+    return _current_source.get()
+
+
+def audit_begin(
+    *,
+    action: str,
+    dry_run: bool,
+    bling_product_id: int | None = None,
+    code: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    source: str | None = None,
+    actor: str | None = None,
+    source_ref: str | None = None,
+) -> AuditLog:
+    """Record the intent of a change before making it.
+
+    A dry-run entry is complete at once (outcome "would do"): nothing will be called.
+    """
+    ctx = audit_current_source()
+    entry = AuditLog.objects.create(
+        action=action,
+        bling_product_id=bling_product_id,
+        code=code,
+        before=before,
+        after=after,
+        reason=reason,
+        source=source or ctx.source,
+        source_ref=source_ref if source_ref is not None else ctx.ref,
+        actor=actor if actor is not None else ctx.actor,
+        job_run_id=ctx.job_run_id,
+        dry_run=dry_run,
+        outcome=AuditLog.Outcome.WOULD_DO if dry_run else AuditLog.Outcome.PENDING,
+        completed_at=timezone.now() if dry_run else None,
+    )
+    return entry
+
+
+def audit_complete(entry: AuditLog, *, ok: bool, after: Any = None, error: str = "") -> AuditLog:
+    """Record the outcome of a change started with `audit_begin`."""
+    entry.outcome = AuditLog.Outcome.OK if ok else AuditLog.Outcome.FAILED
+    if after is not None:
+        entry.after = after
+    entry.error = error[:4000]
+    entry.completed_at = timezone.now()
+    entry.save(update_fields=["outcome", "after", "error", "completed_at"])
+    return entry
+
+
+def audit_record(
+    *,
+    action: str,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    source: str | None = None,
+    actor: str | None = None,
+    bling_product_id: int | None = None,
+    code: str = "",
+    dry_run: bool = False,
+) -> AuditLog:
+    """Record a change that is already done (e.g. in blingsync's own rules)."""
+    entry = audit_begin(
+        action=action,
+        dry_run=False,
+        bling_product_id=bling_product_id,
+        code=code,
+        before=before,
+        after=after,
+        reason=reason,
+        source=source,
+        actor=actor,
+    )
+    entry.dry_run = dry_run
+    return audit_complete(entry, ok=True)
+
+
+@contextlib.contextmanager
+def audited_change(**kwargs: Any) -> Iterator[AuditLog]:
+    """`audit_begin`, run the block (the Bling call), then complete ok or failed.
+
+    In dry-run the block still runs: callers check `entry.dry_run` and skip the write.
+    The exception, if any, is recorded and re-raised.
+    """
+    entry = audit_begin(**kwargs)
+    try:
+        yield entry
+    except Exception as exc:
+        if not entry.dry_run:
+            audit_complete(entry, ok=False, error=f"{type(exc).__name__}: {exc}")
+        raise
+    else:
+        if not entry.dry_run and entry.outcome == AuditLog.Outcome.PENDING:
+            audit_complete(entry, ok=True)

@@ -1,0 +1,78 @@
+"""Health report for operators and load balancers (`GET /health/`): no secrets in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from blingsync.models import BlingConnection, JobRun, RuntimeSettings
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True
+    except Exception:
+        return False
+
+
+def _queue_backlog() -> int | None:
+    """Tasks waiting in the django-q broker (ORM broker: rows in django_q_ormq)."""
+    try:
+        from django_q.brokers import get_broker
+
+        return get_broker().queue_size()
+    except Exception:
+        return None
+
+
+def _connection_state() -> dict[str, Any]:
+    conn = BlingConnection.objects.order_by("pk").first()
+    if conn is None:
+        return {"state": BlingConnection.Status.NOT_CONNECTED, "token_expires_in": None}
+    expires_in = None
+    if conn.expires_at:
+        expires_in = int((conn.expires_at - timezone.now()).total_seconds())
+    return {"state": conn.status, "company": conn.company_name, "token_expires_in": expires_in}
+
+
+def _last_runs() -> dict[str, Any]:
+    runs: dict[str, Any] = {}
+    for kind in JobRun.Kind.values:
+        run = JobRun.objects.filter(kind=kind).exclude(status=JobRun.Status.QUEUED).first()
+        if run:
+            runs[kind] = {
+                "status": run.status,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "changed": run.changed,
+                "errors": run.errors,
+            }
+    return runs
+
+
+def health_report() -> tuple[dict[str, Any], bool]:
+    """The report and whether the installation is healthy.
+
+    Unhealthy: the database does not answer, or Bling needs a reconnect (tokens refused).
+    Not being connected yet is reported but is not a failure of a fresh install.
+    """
+    db_ok = _database_ok()
+    report: dict[str, Any] = {"database": "ok" if db_ok else "error"}
+    if not db_ok:
+        return report, False
+    conn = _connection_state()
+    report.update(
+        {
+            "mode": RuntimeSettings.load().mode,
+            "connection": conn,
+            "queue_backlog": _queue_backlog(),
+            "last_runs": _last_runs(),
+        }
+    )
+    healthy = conn["state"] != BlingConnection.Status.NEEDS_RECONNECT
+    report["status"] = "ok" if healthy else "unhealthy"
+    return report, healthy

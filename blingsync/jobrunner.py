@@ -1,0 +1,357 @@
+"""Running jobs (sweeps and maintenance) as recorded `JobRun`s.
+
+One way in for every kind of work: the scheduler, the admin ("run now", "rerun") and the
+management commands all end in `job_run_execute`, which
+- claims the run (queued -> running) with a conditional UPDATE; the partial unique constraint
+  `one_running_run_per_kind` makes a second concurrent run of the same kind fail to claim,
+  and it is then recorded as skipped instead of overlapping;
+- resolves `since` (default: start of the last successful run of that kind) and `dry_run`
+  (asked for, or the installation is in dry-run mode);
+- runs the registered handler with a `JobContext` that counts seen/changed/skipped/errors and
+  Bling API calls, flushing them to the row every couple of seconds (the dashboard shows
+  progress, and the flush doubles as a heartbeat);
+- records success or the error.
+
+Apps register handlers in their `jobs.py` with `@register_job(kind)`; the modules are
+autodiscovered when Django starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from blingsync.audit import AuditSource, audit_source
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int | None, str], None]
+
+# A running row whose heartbeat is older than this belongs to a worker that died.
+STALE_AFTER = timedelta(minutes=10)
+_FLUSH_EVERY_SECONDS = 2.0
+_COUNTERS = ("seen", "changed", "skipped", "errors", "api_calls")
+
+
+class JobStopped(Exception):
+    """Raised by a handler to end its run early with a clear, expected reason (e.g. the daily
+    Bling limit was reached); the run is recorded as failed with that message."""
+
+
+@dataclass
+class JobSpec:
+    kind: str
+    handler: Callable[[JobContext], None]
+    runs_when_paused: bool = False
+    uses_since: bool = True
+
+
+_REGISTRY: dict[str, JobSpec] = {}
+
+
+def register_job(
+    kind: str, *, runs_when_paused: bool = False, uses_since: bool = True
+) -> Callable[[Callable[[JobContext], None]], Callable[[JobContext], None]]:
+    """Register the handler of a job kind (a value of `JobRun.Kind`)."""
+    if kind not in JobRun.Kind.values:
+        raise ValueError(f"unknown job kind {kind!r}")
+
+    def decorator(func: Callable[[JobContext], None]) -> Callable[[JobContext], None]:
+        _REGISTRY[kind] = JobSpec(
+            kind=kind, handler=func, runs_when_paused=runs_when_paused, uses_since=uses_since
+        )
+        return func
+
+    return decorator
+
+
+def job_spec(kind: str) -> JobSpec:
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise ValueError(f"no handler is registered for job kind {kind!r}") from None
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: resolved parameters and counters."""
+
+    run: JobRun
+    dry_run: bool
+    since: datetime | None
+    limit: int | None
+    progress: ProgressCallback
+    _pending: dict[str, int] = field(default_factory=dict)
+    _reasons: dict[str, int] = field(default_factory=dict)
+    _last_flush: float = field(default_factory=time.monotonic)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.run.params
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add `n` to one of seen/changed/skipped/errors/api_calls."""
+        if name not in _COUNTERS:
+            raise ValueError(name)
+        self._pending[name] = self._pending.get(name, 0) + n
+        if time.monotonic() - self._last_flush >= _FLUSH_EVERY_SECONDS:
+            self.flush()
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count `n` skipped items under a named reason (shown in the summary)."""
+        self._reasons[reason] = self._reasons.get(reason, 0) + n
+        self.count("skipped", n)
+
+    def note(self, key: str, value: Any) -> None:
+        """Store a detail of the run (JSON-serialisable) in `JobRun.details`."""
+        self.run.details[key] = value
+
+    def flush(self) -> None:
+        """Write pending counters (atomic increments) and a heartbeat."""
+        updates: dict[str, Any] = {name: F(name) + n for name, n in self._pending.items() if n}
+        details = dict(self.run.details)
+        if self._reasons:
+            details["skipped_by_reason"] = dict(self._reasons)
+        self.run.details = details
+        JobRun.objects.filter(pk=self.run.pk).update(
+            heartbeat_at=timezone.now(), details=details, **updates
+        )
+        self._pending.clear()
+        self._last_flush = time.monotonic()
+
+
+_current_context: ContextVar[JobContext | None] = ContextVar("job_context", default=None)
+
+
+def job_current_context() -> JobContext | None:
+    return _current_context.get()
+
+
+def api_call_recorded() -> None:
+    """Called by the Bling client for every HTTP request it sends (counted on the run)."""
+    ctx = _current_context.get()
+    if ctx is not None:
+        ctx.count("api_calls")
+
+
+def _no_progress(done: int, total: int | None, label: str) -> None:
+    return None
+
+
+def job_run_create(
+    *,
+    kind: str,
+    trigger: str,
+    params: dict[str, Any] | None = None,
+    requested_by: str = "",
+    rerun_of: JobRun | None = None,
+) -> JobRun:
+    """Create a queued run (validated kind)."""
+    job_spec(kind)
+    return JobRun.objects.create(
+        kind=kind,
+        trigger=trigger,
+        params=_clean_params(params or {}),
+        requested_by=requested_by,
+        rerun_of=rerun_of,
+    )
+
+
+def job_run_queue(
+    *,
+    kind: str,
+    trigger: str,
+    params: dict[str, Any] | None = None,
+    requested_by: str = "",
+    rerun_of: JobRun | None = None,
+) -> JobRun:
+    """Create a queued run and hand it to the task queue once the transaction commits."""
+    run = job_run_create(
+        kind=kind, trigger=trigger, params=params, requested_by=requested_by, rerun_of=rerun_of
+    )
+    run_id = run.pk
+    transaction.on_commit(lambda: _enqueue(run_id))
+    return run
+
+
+def job_run_rerun(*, run: JobRun, requested_by: str) -> JobRun:
+    """Queue a new run of the same kind with the same parameters."""
+    return job_run_queue(
+        kind=run.kind,
+        trigger=JobRun.Trigger.RERUN,
+        params=dict(run.params),
+        requested_by=requested_by,
+        rerun_of=run,
+    )
+
+
+def _enqueue(run_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("blingsync.tasks.job_run_task", run_id, task_name=f"job-run-{run_id}")
+
+
+def job_run_now(
+    *,
+    kind: str,
+    trigger: str,
+    params: dict[str, Any] | None = None,
+    requested_by: str = "",
+    progress: ProgressCallback | None = None,
+) -> JobRun:
+    """Create a run and execute it in this process (commands, schedules)."""
+    run = job_run_create(kind=kind, trigger=trigger, params=params, requested_by=requested_by)
+    return job_run_execute(run_id=run.pk, progress=progress)
+
+
+def _clean_params(params: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        cleaned[key] = value
+    return cleaned
+
+
+def _release_stale_runs(kind: str) -> None:
+    cutoff = timezone.now() - STALE_AFTER
+    stale = JobRun.objects.filter(kind=kind, status=JobRun.Status.RUNNING).filter(
+        heartbeat_at__lt=cutoff
+    )
+    count = stale.update(
+        status=JobRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="abandoned: no heartbeat for 10 minutes (the worker probably died)",
+    )
+    if count:
+        logger.warning("released %d stale %s run(s)", count, kind)
+
+
+def _claim(run: JobRun) -> bool:
+    """queued -> running, or False when another run of the kind is running."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claimed = JobRun.objects.filter(pk=run.pk, status=JobRun.Status.QUEUED).update(
+                status=JobRun.Status.RUNNING, started_at=now, heartbeat_at=now
+            )
+    except IntegrityError:
+        return False
+    if claimed:
+        run.status, run.started_at, run.heartbeat_at = JobRun.Status.RUNNING, now, now
+    return bool(claimed)
+
+
+def _finish(run: JobRun, *, status: str, error: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.error = error[:4000]
+    JobRun.objects.filter(pk=run.pk).update(
+        status=status, finished_at=run.finished_at, error=run.error
+    )
+
+
+def job_last_success(kind: str) -> JobRun | None:
+    return (
+        JobRun.objects.filter(kind=kind, status=JobRun.Status.SUCCEEDED)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def _resolve_since(spec: JobSpec, run: JobRun) -> datetime | None:
+    if not spec.uses_since:
+        return None
+    raw = run.params.get("since")
+    if raw:
+        parsed = parse_datetime(raw) if isinstance(raw, str) else raw
+        if parsed is None:
+            raise ValueError(f"since={raw!r} is not a date/time")
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        return parsed
+    if run.params.get("full"):
+        return None
+    last = job_last_success(run.kind)
+    return last.started_at if last else None
+
+
+def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) -> JobRun:
+    """Claim and execute a queued run; returns the finished (or skipped) row."""
+    run = JobRun.objects.get(pk=run_id)
+    if run.status != JobRun.Status.QUEUED:
+        logger.info("job run %s is %s, not queued: nothing to do", run.pk, run.status)
+        return run
+    spec = job_spec(run.kind)
+    settings_row = RuntimeSettings.load()
+    if settings_row.mode == RuntimeSettings.Mode.PAUSED and not spec.runs_when_paused:
+        JobRun.objects.filter(pk=run.pk).update(
+            status=JobRun.Status.SKIPPED, finished_at=timezone.now(), error="paused"
+        )
+        run.refresh_from_db()
+        return run
+    _release_stale_runs(run.kind)
+    if not _claim(run):
+        JobRun.objects.filter(pk=run.pk, status=JobRun.Status.QUEUED).update(
+            status=JobRun.Status.SKIPPED,
+            finished_at=timezone.now(),
+            error="another run of this kind was running",
+        )
+        run.refresh_from_db()
+        logger.info("job run %s skipped: a %s run is already running", run.pk, run.kind)
+        return run
+
+    ctx: JobContext | None = None
+    try:
+        ctx = JobContext(
+            run=run,
+            dry_run=bool(run.params.get("dry_run"))
+            or settings_row.mode == RuntimeSettings.Mode.DRY_RUN,
+            since=_resolve_since(spec, run),
+            limit=run.params.get("limit"),
+            progress=progress or _no_progress,
+        )
+        ctx.note("dry_run", ctx.dry_run)
+        ctx.note("since", ctx.since.isoformat() if ctx.since else None)
+        source = AuditSource(
+            source=AuditLog.Source.JOB,
+            ref=f"job:{run.pk}",
+            actor=run.requested_by or run.trigger,
+            job_run_id=run.pk,
+        )
+        token = _current_context.set(ctx)
+        try:
+            with audit_source(source):
+                spec.handler(ctx)
+        finally:
+            _current_context.reset(token)
+    except JobStopped as exc:
+        if ctx:
+            ctx.flush()
+        _finish(run, status=JobRun.Status.FAILED, error=str(exc))
+        logger.warning("job run %s (%s) stopped: %s", run.pk, run.kind, exc)
+    except Exception as exc:
+        if ctx:
+            ctx.count("errors")
+            ctx.flush()
+        _finish(run, status=JobRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        logger.exception("job run %s (%s) failed", run.pk, run.kind)
+    else:
+        ctx.flush()
+        _finish(run, status=JobRun.Status.SUCCEEDED)
+        logger.info("job run %s (%s) succeeded", run.pk, run.kind)
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,86 @@
+"""One row per sweep or job run: what ran, why, with which parameters, and what it counted."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class JobRun(models.Model):
+    class Kind(models.TextChoices):
+        CODES = "codes", _("códigos")
+        STOCK = "stock", _("estoque esgotado")
+        ORDERS = "orders", _("pedidos de venda")
+        CATEGORIES = "categories", _("categorias")
+        TOKENS = "tokens", _("tokens")
+        EVENTS = "events", _("eventos (recuperação e retenção)")
+        SEED_COUNTERS = "seed_counters", _("semear contadores")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("agendamento")
+        ADMIN = "admin", _("admin")
+        COMMAND = "command", _("comando")
+        WEBHOOK_BACKLOG = "webhook_backlog", _("acúmulo de webhooks")
+        RERUN = "rerun", _("reexecução")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("na fila")
+        RUNNING = "running", _("executando")
+        SUCCEEDED = "succeeded", _("concluído")
+        FAILED = "failed", _("falhou")
+        SKIPPED = "skipped", _("ignorado (outra execução em andamento)")
+
+    kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
+    trigger = models.CharField(_("origem"), max_length=20, choices=Trigger.choices)
+    params = models.JSONField(_("parâmetros"), default=dict, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.CharField(_("solicitado por"), max_length=150, blank=True)
+    rerun_of = models.ForeignKey(
+        "self",
+        verbose_name=_("reexecução de"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reruns",
+    )
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+    started_at = models.DateTimeField(_("início"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fim"), null=True, blank=True)
+    # Updated while running; a running row whose heartbeat is old belongs to a dead worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(_("vistos"), default=0)
+    changed = models.PositiveIntegerField(_("alterados"), default=0)
+    skipped = models.PositiveIntegerField(_("pulados"), default=0)
+    errors = models.PositiveIntegerField(_("erros"), default=0)
+    api_calls = models.PositiveIntegerField(_("chamadas à API"), default=0)
+    # Free-form breakdown, e.g. {"skipped_by_reason": {"no_category": 3}}.
+    details = models.JSONField(_("detalhes"), default=dict, blank=True)
+    error = models.TextField(_("erro"), blank=True)
+
+    class Meta:
+        verbose_name = _("execução de tarefa")
+        verbose_name_plural = _("execuções de tarefas")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status", "-finished_at"])]
+        constraints = [
+            # The database, not a check-then-act, guarantees two runs of a kind never overlap.
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(status="running"), name="one_running_run_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.params.get("dry_run"))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

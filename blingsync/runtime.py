@@ -1,0 +1,41 @@
+"""Reading and changing the runtime mode (dry-run / live / paused)."""
+
+from __future__ import annotations
+
+from blingsync.audit import audit_record
+from blingsync.models import AuditLog, RuntimeSettings
+
+
+def runtime_settings_get() -> RuntimeSettings:
+    """The single settings row (created with defaults on first use)."""
+    return RuntimeSettings.load()
+
+
+def mode_is_dry_run() -> bool:
+    return runtime_settings_get().mode == RuntimeSettings.Mode.DRY_RUN
+
+
+def mode_is_paused() -> bool:
+    return runtime_settings_get().mode == RuntimeSettings.Mode.PAUSED
+
+
+def mode_set(*, mode: str, actor: str, source: str = AuditLog.Source.ADMIN) -> RuntimeSettings:
+    """Switch the mode and audit the change. Raises ValueError on an unknown mode."""
+    if mode not in RuntimeSettings.Mode.values:
+        choices = ", ".join(RuntimeSettings.Mode.values)
+        raise ValueError(f"unknown mode {mode!r}; choose one of: {choices}")
+    settings_row = runtime_settings_get()
+    before = settings_row.mode
+    if before != mode:
+        settings_row.mode = mode
+        settings_row.updated_by = actor
+        settings_row.save(update_fields=["mode", "updated_by", "updated_at"])
+        audit_record(
+            action=AuditLog.Action.MODE_CHANGED,
+            before={"mode": before},
+            after={"mode": mode},
+            reason=f"mode changed by {actor}",
+            source=source,
+            actor=actor,
+        )
+    return settings_row

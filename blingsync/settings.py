@@ -1,0 +1,226 @@
+"""Django settings for blingsync, read from the environment (and `.env`) with django-environ.
+
+The variable names are a contract (SPEC section 3); `.env.example` lists them all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local `.env` is optional; real environment variables win over it.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+TESTING = env.bool("BLINGSYNC_TESTING", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG and not TESTING:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG=false. Set it in the environment or in .env "
+            "(`make run` writes one for you)."
+        )
+    # A fresh key per development run: sessions and encrypted tokens do not survive a restart,
+    # which is acceptable only for throw-away runs.
+    SECRET_KEY = secrets.token_urlsafe(50)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=["http://localhost", "http://127.0.0.1"]
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "blingsync.apps.BlingsyncConfig",
+    "products.apps.ProductsConfig",
+    "webhooks.apps.WebhooksConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "blingsync.urls"
+WSGI_APPLICATION = "blingsync.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default="sqlite:///db.sqlite3")}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] not in ("", ":memory:") and not Path(_db["NAME"]).is_absolute():
+        _db["NAME"] = str(BASE_DIR / _db["NAME"])
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            # IMMEDIATE takes the write lock at BEGIN, so two processes never deadlock on a
+            # read lock upgrade; WAL lets readers go on while one process writes.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
+            ),
+        }
+    )
+else:
+    _db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    _db.setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Language and time ----------------------------------------------------------------------
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="pt-br")
+TIME_ZONE = env.str("TIME_ZONE", default="America/Sao_Paulo")
+USE_I18N = True
+USE_TZ = True
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGIN_URL = "admin:login"
+
+# --- Security (production behind an HTTPS proxy) ---------------------------------------------
+# SECURE_HTTPS=true says the site is served over HTTPS (by a proxy in front of gunicorn).
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if SECURE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The health check is called by load balancers over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Webhook bodies above this size are refused (413) before any parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=262_144)
+
+# --- Bling ----------------------------------------------------------------------------------
+BLING_CLIENT_ID = env.str("BLING_CLIENT_ID", default="")
+BLING_CLIENT_SECRET = env.str("BLING_CLIENT_SECRET", default="")
+BLING_REDIRECT_URI = env.str("BLING_REDIRECT_URI", default="")
+BLING_API_BASE_URL = env.str(
+    "BLING_API_BASE_URL", default="https://api.bling.com.br/Api/v3"
+).rstrip("/")
+BLING_AUTHORIZE_URL = env.str(
+    "BLING_AUTHORIZE_URL", default="https://www.bling.com.br/Api/v3/oauth/authorize"
+)
+BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
+BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
+BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+
+# --- Background tasks (django-q2) -----------------------------------------------------------
+Q_BROKER = env.str("Q_BROKER", default="orm")
+if Q_BROKER not in ("orm", "redis"):
+    raise ImproperlyConfigured("Q_BROKER must be 'orm' or 'redis'.")
+# The longest task is a sweep: it is bounded by its own time budget (SWEEP_MAX_SECONDS) well
+# under `timeout`; `retry` must exceed `timeout` or a slow task would be handed out twice.
+SWEEP_MAX_SECONDS = env.int("SWEEP_MAX_SECONDS", default=3000)
+Q_CLUSTER = {
+    "name": "blingsync",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 3600,
+    "retry": 3900,
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "label": "Django Q",
+    "poll": 1,
+}
+if Q_BROKER == "redis":
+    Q_CLUSTER["redis"] = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+else:
+    Q_CLUSTER["orm"] = "default"
+# Tests run tasks inline (no cluster) unless a test starts a real one.
+if TESTING:
+    Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=True)
+
+# --- Logging: one line per record on stdout; tokens are redacted by a filter ----------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "blingsync.log_redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "line",
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "django-q": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # urllib3 logs full URLs with query strings at DEBUG; keep it quiet.
+        "urllib3": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,18 @@
+"""django-q2 task entry points of the core app (thin: they call the job runner)."""
+
+from __future__ import annotations
+
+from blingsync.jobrunner import job_run_execute, job_run_now
+from blingsync.models import JobRun
+
+
+def job_run_task(run_id: int) -> str:
+    """Execute a run queued by the admin, a rerun or a command."""
+    run = job_run_execute(run_id=run_id)
+    return run.status
+
+
+def scheduled_job(kind: str) -> str:
+    """What a django-q Schedule calls: one run of `kind`, triggered by the schedule."""
+    run = job_run_now(kind=kind, trigger=JobRun.Trigger.SCHEDULE)
+    return run.status

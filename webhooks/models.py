@@ -1,0 +1,48 @@
+"""The webhook inbox: every request Bling (or anyone) sent to the receiver, kept as received."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhookEvent(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pendente")
+        PROCESSING = "processing", _("processando")
+        PROCESSED = "processed", _("processado")
+        IGNORED = "ignored", _("ignorado")
+        FAILED = "failed", _("falhou")
+        REJECTED = "rejected", _("recusado")
+
+    # Null for requests refused before their id could be trusted (bad signature, bad JSON):
+    # a forged copy must never block the real event with the same id.
+    event_id = models.CharField(_("id do evento"), max_length=100, unique=True, null=True)
+    event_type = models.CharField(_("tipo"), max_length=60, blank=True, db_index=True)
+    company_id = models.CharField(_("empresa"), max_length=64, blank=True)
+    resource_id = models.BigIntegerField(_("id do recurso"), null=True, blank=True, db_index=True)
+    event_date = models.DateTimeField(_("data do evento"), null=True, blank=True)
+    received_at = models.DateTimeField(_("recebido em"), auto_now_add=True, db_index=True)
+    body = models.TextField(_("corpo"), blank=True)
+    headers = models.JSONField(_("cabeçalhos"), default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(_("endereço remoto"), null=True, blank=True)
+    signature_valid = models.BooleanField(_("assinatura válida"), default=False)
+    http_status = models.PositiveSmallIntegerField(_("resposta HTTP"), default=200)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("tentativas"), default=0)
+    last_error = models.TextField(_("último erro"), blank=True)
+    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(_("processado em"), null=True, blank=True)
+    echo = models.BooleanField(_("eco de escrita nossa"), default=False)
+
+    class Meta:
+        verbose_name = _("evento de webhook")
+        verbose_name_plural = _("eventos de webhook")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or '?'} {self.event_id or '(sem id)'}"
