@@ -1,0 +1,108 @@
+"""Plain data the client returns: Bling's Portuguese fields translated once, here.
+
+`codigo` -> code, `situacao` -> situation, `idProdutoPai` -> parent_id,
+`categoria.id` -> category_id, `estoque.saldoVirtualTotal` -> available_stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class BlingProduct:
+    id: int
+    name: str
+    code: str  # "" when the product has no code (Bling may send "", null or nothing)
+    situation: str  # "A" active, "I" inactive, "E" excluded
+    format: str  # "S" simple, "V" with variations, "E" composition
+    parent_id: int | None = None  # set on variations
+    category_id: int | None = None  # only known from the detail call (list items lack it)
+    available_stock: Decimal | None = None  # estoque.saldoVirtualTotal
+    variations: tuple[BlingProduct, ...] = field(default=())
+
+    @property
+    def has_code(self) -> bool:
+        return bool(self.code.strip())
+
+    @property
+    def is_variation(self) -> bool:
+        return self.parent_id is not None
+
+
+@dataclass(frozen=True)
+class BlingCategory:
+    id: int
+    description: str
+    parent_id: int | None  # None for a top-level category
+
+
+@dataclass(frozen=True)
+class DepositBalance:
+    deposit_id: int
+    physical: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class StockBalance:
+    product_id: int
+    code: str
+    physical_total: Decimal
+    available_total: Decimal  # saldoVirtualTotal: physical minus reservations
+    deposits: tuple[DepositBalance, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    id: int
+    number: str
+    date: date | None
+    situation_id: int | None
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    product_id: int | None
+    code: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    number: str
+    date: date | None
+    situation_id: int | None
+    items: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class OrderSituation:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SituationAlert:
+    """A per-product failure of a batch situation change (HTTP 200 with `alertas`)."""
+
+    product_id: int
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Company:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TokenBundle:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    scope: str = ""
