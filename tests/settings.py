@@ -12,4 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that threads and subprocesses in tests share the database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    # One file per test run (inherited by subprocesses through the environment), so parallel
+    # runs in one checkout do not share it.
+    _name = os.environ.setdefault("BLINGSYNC_TEST_DB", f"test_db_{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / _name)}

@@ -1,0 +1,3 @@
+"""URLs of the staff dashboard (mounted at /dashboard/)."""
+
+urlpatterns: list = []

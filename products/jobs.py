@@ -1,0 +1,2 @@
+"""Job kinds of the products app, registered by importing the modules that define them:
+codes, categories and seed_counters (code sweep) and stock and orders (sold-out sweep)."""

@@ -1,0 +1,3 @@
+"""URLs of the webhook receiver (mounted at /webhooks/)."""
+
+urlpatterns: list = []
