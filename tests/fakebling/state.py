@@ -1,0 +1,121 @@
+"""In-memory state of the fake: catalog, balances, orders, request log records.
+
+Everything mutable lives in one :class:`Catalog` guarded by the single ``FakeBling.lock``
+(an RLock): handlers take it for their whole read-modify-write, so concurrent HTTP requests
+from several client processes see a consistent catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# Bling ids are large integers; distinct ranges per resource make mix-ups visible in tests.
+PRODUCT_ID_START = 16_000_000_001
+CATEGORY_ID_START = 8_000_001
+DEPOSIT_ID_START = 14_000_000_001
+ORDER_ID_START = 20_000_000_001
+POSTING_ID_START = 12_000_000_001
+
+SALES_MODULE_ID = 98310
+DEFAULT_ORDER_SITUATIONS: dict[int, str] = {
+    6: "Em aberto",
+    9: "Atendido",
+    12: "Cancelado",
+    15: "Em andamento",
+}
+SITUATION_COLORS: dict[int, str] = {6: "#E9DC40", 9: "#3FB57A", 12: "#F21D1D", 15: "#2B9FD9"}
+
+
+def now_str() -> str:
+    """Bling's datetime format, local time, second resolution."""
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class Recorded:
+    """One HTTP request served by the fake (path is relative to /Api/v3)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    json: Any
+    status: int
+    at: float
+
+
+@dataclass
+class TokenCall:
+    """One POST /oauth/token request."""
+
+    grant_type: str | None
+    at: float
+    status: int
+
+
+@dataclass
+class Catalog:
+    """The fake account's data. Product records use Bling field names."""
+
+    products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    categories: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deposits: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # balances[product_id][deposit_id] = {"fisico": float, "virtual": float}
+    balances: dict[int, dict[int, dict[str, float]]] = field(default_factory=dict)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    order_situations: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_ORDER_SITUATIONS))
+    stock_postings: list[dict[str, Any]] = field(default_factory=list)
+    next_ids: dict[str, int] = field(
+        default_factory=lambda: {
+            "product": PRODUCT_ID_START,
+            "category": CATEGORY_ID_START,
+            "deposit": DEPOSIT_ID_START,
+            "order": ORDER_ID_START,
+            "posting": POSTING_ID_START,
+        }
+    )
+
+    def allocate(self, kind: str, wanted: int | None = None) -> int:
+        """Next id of ``kind``; an explicit ``wanted`` id pushes the counter past it."""
+        if wanted is None:
+            wanted = self.next_ids[kind]
+        self.next_ids[kind] = max(self.next_ids[kind], wanted + 1)
+        return wanted
+
+    def default_deposit_id(self) -> int:
+        for dep in self.deposits.values():
+            if dep["padrao"]:
+                return dep["id"]
+        raise LookupError("no default deposit")
+
+    def totals(self, product_id: int, deposit_id: int | None = None) -> tuple[float, float]:
+        """(fisico, virtual) of one product, all deposits or one.
+
+        A parent with variations holds no stock of its own in Bling; its totals are the sum of
+        its variations' (a fake choice: the real parent figure is UNCONFIRMED).
+        """
+        ids = [product_id]
+        prod = self.products.get(product_id)
+        if prod is not None and prod["formato"] == "V":  # only parents need the O(n) scan
+            ids += [p["id"] for p in self.products.values() if p.get("idProdutoPai") == product_id]
+        fisico = virtual = 0.0
+        for pid in ids:
+            for dep_id, bal in self.balances.get(pid, {}).items():
+                if deposit_id is None or dep_id == deposit_id:
+                    fisico += bal["fisico"]
+                    virtual += bal["virtual"]
+        return fisico, virtual
+
+    def category_of(self, product: dict[str, Any]) -> int:
+        """Effective category id; variations use their parent's category."""
+        parent_id = product.get("idProdutoPai")
+        if parent_id and parent_id in self.products:
+            return self.products[parent_id]["categoria"]["id"]
+        return product["categoria"]["id"]
+
+    def touch(self, product_id: int) -> None:
+        """Every product write moves dataAlteracao (the integration's sweep relies on it)."""
+        if product_id in self.products:
+            self.products[product_id]["dataAlteracao"] = now_str()

@@ -1,0 +1,195 @@
+"""Stock: ``GET /estoques/saldos[/{idDeposito}]``, ``POST /estoques``, ``GET /depositos``.
+
+There is deliberately no ``GET /estoques`` (nor ``/estoques/{id}``): real v3 has none, so the
+router answers 404 RESOURCE_NOT_FOUND, like Bling.
+
+Balances are kept per product per deposit as ``{"fisico", "virtual"}``; virtual = physical
+minus reservations, and a posting moves both by the same delta (reservations unchanged).
+Fake choices: ``filtroSaldoEstoque`` on ``/estoques/saldos`` filters on saldoFisicoTotal
+(0 = exactly zero, 1 positive, 2 negative) and does not filter when omitted; unknown ids are
+simply absent from the answer; ``idsProdutos[]`` and ``codigos[]`` select the union.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import field, not_found, validation_error
+from .routing import Request, Response, Route, page
+from .validation import PAGINATION, Field, Param, validate_body
+
+if TYPE_CHECKING:
+    from .fake import FakeBling
+
+NS = "ESTOQUES"
+
+SALDOS_PARAMS: dict[str, Param] = {
+    "idsProdutos[]": Param("int[]", required=True),
+    "codigos[]": Param("str[]"),
+    "filtroSaldoEstoque": Param("int", enum=(0, 1, 2)),
+}
+DEPOSIT_PARAMS: dict[str, Param] = {
+    **PAGINATION,
+    "descricao": Param("str"),
+    "situacao": Param("int", enum=(0, 1)),
+}
+_ID = {"id": Field("integer", required=True)}
+POSTING_FIELDS: dict[str, Field] = {
+    "produto": Field("object", required=True, children=_ID),
+    "deposito": Field("object", required=True, children=_ID),
+    "operacao": Field("string", enum=("B", "E", "S"), required=True),
+    "preco": Field("number"),
+    "custo": Field("number"),
+    "quantidade": Field("number", required=True),
+    "observacoes": Field("string"),
+}
+
+
+def apply_balance(
+    fake: FakeBling, product_id: int, deposit_id: int, fisico: float, virtual: float | None
+) -> None:
+    """Set a product's balance in one deposit (virtual defaults to physical)."""
+    fake.catalog.balances.setdefault(product_id, {})[deposit_id] = {
+        "fisico": float(fisico),
+        "virtual": float(fisico if virtual is None else virtual),
+    }
+
+
+def _selected(fake: FakeBling, params: dict[str, Any]) -> list[dict[str, Any]]:
+    ids = set(params.get("idsProdutos[]", []))
+    codes = set(params.get("codigos[]", []))
+    prods = fake.catalog.products
+    return [
+        prods[pid]
+        for pid in sorted(prods)
+        if pid in ids or (codes and prods[pid]["codigo"] in codes)
+    ]
+
+
+def _passes(value: float, flt: int | None) -> bool:
+    return (
+        flt is None
+        or (flt == 0 and value == 0)
+        or (flt == 1 and value > 0)
+        or (flt == 2 and value < 0)
+    )
+
+
+def balances(fake: FakeBling, req: Request) -> Response:
+    cat = fake.catalog
+    out = []
+    for prod in _selected(fake, req.params):
+        fisico, virtual = cat.totals(prod["id"])
+        if not _passes(fisico, req.params.get("filtroSaldoEstoque")):
+            continue
+        deps = [
+            {"id": dep_id, "saldoFisico": bal["fisico"], "saldoVirtual": bal["virtual"]}
+            for dep_id, bal in sorted(cat.balances.get(prod["id"], {}).items())
+        ]
+        out.append(
+            {
+                "produto": {"id": prod["id"], "codigo": prod["codigo"]},
+                "saldoFisicoTotal": fisico,
+                "saldoVirtualTotal": virtual,
+                "depositos": deps,
+            }
+        )
+    return Response(200, {"data": out})
+
+
+def balances_in_deposit(fake: FakeBling, req: Request) -> Response:
+    dep_id = req.int_param("idDeposito")
+    if dep_id not in fake.catalog.deposits:
+        raise not_found("Depósito não encontrado.")
+    out = []
+    for prod in _selected(fake, req.params):
+        fisico, virtual = fake.catalog.totals(prod["id"], dep_id)
+        if _passes(fisico, req.params.get("filtroSaldoEstoque")):
+            out.append(
+                {
+                    "produto": {"id": prod["id"], "codigo": prod["codigo"]},
+                    "saldoFisicoTotal": fisico,
+                    "saldoVirtualTotal": virtual,
+                }
+            )
+    return Response(200, {"data": out})
+
+
+def post_stock(fake: FakeBling, req: Request) -> Response:
+    from .errors import empty_body
+
+    if not req.json:
+        raise empty_body()
+    body = validate_body(req.json, POSTING_FIELDS, NS)
+    cat = fake.catalog
+    pid = body["produto"]["id"]
+    dep_id = body["deposito"]["id"]
+    problems = []
+    if pid not in cat.products:
+        problems.append(field("produto.id", f"Produto {pid} não encontrado.", namespace=NS))
+    if dep_id not in cat.deposits:
+        problems.append(field("deposito.id", f"Depósito {dep_id} não encontrado.", namespace=NS))
+    if problems:
+        raise validation_error(problems)
+    qty = float(body["quantidade"])
+    bal = cat.balances.setdefault(pid, {}).setdefault(dep_id, {"fisico": 0.0, "virtual": 0.0})
+    old = bal["fisico"]
+    new = {"E": old + qty, "S": old - qty, "B": qty}[body["operacao"]]
+    bal["fisico"] = new
+    bal["virtual"] += new - old  # reservations (fisico - virtual) stay as they were
+    posting_id = cat.allocate("posting")
+    cat.stock_postings.append({"id": posting_id, **body})
+    if fake.stock_bumps_data_alteracao:
+        cat.touch(pid)
+    fisico_total, virtual_total = cat.totals(pid)
+    fake.emit_webhook(
+        "stock.updated",
+        {
+            "produto": {"id": pid},
+            "deposito": {
+                "id": dep_id,
+                "saldoFisico": bal["fisico"],
+                "saldoVirtual": bal["virtual"],
+            },
+            "operacao": body["operacao"],
+            "quantidade": body["quantidade"],
+            "saldoFisicoTotal": fisico_total,
+            "saldoVirtualTotal": virtual_total,
+        },
+    )
+    return Response(201, {"data": {"id": posting_id}})
+
+
+def deposit_item(dep: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": dep["id"],
+        "descricao": dep["descricao"],
+        "situacao": dep["situacao"],
+        "padrao": dep["padrao"],
+        "desconsiderarSaldo": dep["desconsiderarSaldo"],
+    }
+
+
+def list_deposits(fake: FakeBling, req: Request) -> Response:
+    deps = [fake.catalog.deposits[d] for d in sorted(fake.catalog.deposits)]
+    if "descricao" in req.params:
+        deps = [d for d in deps if req.params["descricao"].lower() in d["descricao"].lower()]
+    if "situacao" in req.params:
+        deps = [d for d in deps if d["situacao"] == req.params["situacao"]]
+    return Response(200, {"data": [deposit_item(d) for d in page(deps, req.params)]})
+
+
+def get_deposit(fake: FakeBling, req: Request) -> Response:
+    dep = fake.catalog.deposits.get(req.int_param("idDeposito"))
+    if dep is None:
+        raise not_found("Depósito não encontrado.")
+    return Response(200, {"data": deposit_item(dep)})
+
+
+ROUTES = [
+    Route("GET", "/estoques/saldos", balances, SALDOS_PARAMS),
+    Route("GET", "/estoques/saldos/{idDeposito:int}", balances_in_deposit, SALDOS_PARAMS),
+    Route("POST", "/estoques", post_stock),
+    Route("GET", "/depositos", list_deposits, DEPOSIT_PARAMS),
+    Route("GET", "/depositos/{idDeposito:int}", get_deposit),
+]
