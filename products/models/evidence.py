@@ -1,54 +1,140 @@
-"""The sold-out evidence ledger: stock movements (from stock webhooks) and sale lines (from
-orders), because Bling v3 has no per-product movement history with origins."""
+"""The sold-out evidence ledger and the sold-out state of each product.
+
+Bling v3 has no per-product movement history with origins (bling-v3.md 6.4), so blingsync
+keeps its own: `StockMovement` rows from `stock.*` / `virtual_stock.updated` webhooks and
+`SaleLine` rows from sales orders. `ProductStockState` remembers, per Bling product, what the
+sold-out rule last decided and why, when the product went to zero (grace period) and whether
+blingsync itself deactivated it (only those are ever reactivated).
+"""
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+_AMOUNT = {"max_digits": 14, "decimal_places": 4}
 
 
 class StockMovement(models.Model):
+    """One stock event of a product as Bling reported it (balances are *after* the event)."""
+
     class Operation(models.TextChoices):
         ENTRY = "E", _("entrada")
         EXIT = "S", _("saída")
         BALANCE = "B", _("balanço")
+        # virtual_stock.updated and stock.deleted carry balances but no operation.
+        NONE = "", _("só saldo")
 
     bling_product_id = models.BigIntegerField(_("id do produto no Bling"), db_index=True)
     deposit_id = models.BigIntegerField(_("depósito"), null=True, blank=True)
     operation = models.CharField(_("operação"), max_length=1, choices=Operation.choices, blank=True)
-    quantity = models.DecimalField(_("quantidade"), max_digits=14, decimal_places=4, null=True)
-    deposit_physical = models.DecimalField(max_digits=14, decimal_places=4, null=True)
-    deposit_virtual = models.DecimalField(max_digits=14, decimal_places=4, null=True)
-    physical_total = models.DecimalField(max_digits=14, decimal_places=4, null=True)
-    virtual_total = models.DecimalField(max_digits=14, decimal_places=4, null=True)
+    quantity = models.DecimalField(_("quantidade"), null=True, blank=True, **_AMOUNT)
+    deposit_physical = models.DecimalField(
+        _("saldo físico no depósito"), null=True, blank=True, **_AMOUNT
+    )
+    deposit_virtual = models.DecimalField(
+        _("saldo disponível no depósito"), null=True, blank=True, **_AMOUNT
+    )
+    physical_total = models.DecimalField(_("saldo físico total"), null=True, blank=True, **_AMOUNT)
+    virtual_total = models.DecimalField(
+        _("saldo disponível total"), null=True, blank=True, **_AMOUNT
+    )
+    event_type = models.CharField(_("tipo de evento"), max_length=40, blank=True)
     occurred_at = models.DateTimeField(_("quando"), db_index=True)
     event_id = models.CharField(_("evento"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registrado em"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("movimento de estoque")
         verbose_name_plural = _("movimentos de estoque")
         ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["bling_product_id", "occurred_at"])]
+        constraints = [
+            # A webhook delivered twice (Bling retries, duplicates) is recorded once.
+            models.UniqueConstraint(
+                fields=["event_id", "bling_product_id"],
+                condition=~Q(event_id=""),
+                name="stock_movement_once_per_event",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.bling_product_id} {self.operation} {self.quantity}"
+        op = self.operation or "~"
+        return f"{self.bling_product_id} {op} {self.quantity if self.quantity is not None else ''}"
 
 
 class SaleLine(models.Model):
+    """One item of a sales order. Re-reading an order replaces all of its lines."""
+
     order_id = models.BigIntegerField(_("pedido"), db_index=True)
     order_number = models.CharField(_("número do pedido"), max_length=50, blank=True)
+    line = models.PositiveIntegerField(_("item"), default=1)
     bling_product_id = models.BigIntegerField(_("id do produto no Bling"), db_index=True)
-    quantity = models.DecimalField(_("quantidade"), max_digits=14, decimal_places=4)
+    product_code = models.CharField(_("código"), max_length=60, blank=True)
+    quantity = models.DecimalField(_("quantidade"), **_AMOUNT)
     situation_id = models.BigIntegerField(_("situação do pedido"), null=True, blank=True)
     situation_name = models.CharField(_("nome da situação"), max_length=100, blank=True)
-    counted = models.BooleanField(_("conta como venda"), default=True)
-    order_date = models.DateTimeField(_("data do pedido"))
-    recorded_at = models.DateTimeField(auto_now=True)
+    counted = models.BooleanField(
+        _("conta como venda"),
+        default=True,
+        help_text=_("Pedidos cancelados não contam como venda."),
+    )
+    order_date = models.DateField(_("data do pedido"))
+    first_seen_at = models.DateTimeField(_("visto pela primeira vez em"), default=timezone.now)
+    recorded_at = models.DateTimeField(_("lido do Bling em"), auto_now=True)
 
     class Meta:
         verbose_name = _("item vendido")
         verbose_name_plural = _("itens vendidos")
-        ordering = ["-order_date", "-id"]
+        ordering = ["-order_date", "-order_id", "line"]
+        indexes = [models.Index(fields=["bling_product_id", "order_date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order_id", "line"], name="sale_line_once_per_item")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.bling_product_id} x {self.quantity}"
+        return f"{self.order_number or self.order_id}: {self.bling_product_id} x {self.quantity}"
+
+
+class ProductStockState(models.Model):
+    """What the sold-out rule knows and last decided about one Bling product."""
+
+    class Verdict(models.TextChoices):
+        DEACTIVATE = "deactivate", _("inativar")
+        REACTIVATE = "reactivate", _("reativar")
+        KEEP = "keep", _("manter")
+        WAIT_GRACE = "wait_grace", _("aguardando carência")
+
+    bling_product_id = models.BigIntegerField(_("id do produto no Bling"), unique=True)
+    name = models.CharField(_("nome"), max_length=200, blank=True)
+    code = models.CharField(_("código"), max_length=60, blank=True)
+    category_id = models.BigIntegerField(_("categoria"), null=True, blank=True)
+    situation = models.CharField(_("situação no Bling"), max_length=1, blank=True)
+    available_stock = models.DecimalField(_("saldo disponível"), null=True, blank=True, **_AMOUNT)
+    last_positive_at = models.DateTimeField(
+        _("último saldo positivo visto em"), null=True, blank=True
+    )
+    last_positive_stock = models.DecimalField(
+        _("último saldo positivo"), null=True, blank=True, **_AMOUNT
+    )
+    sold_out_since = models.DateTimeField(_("esgotado desde"), null=True, blank=True)
+    deactivated_by_blingsync = models.BooleanField(_("inativado pelo blingsync"), default=False)
+    deactivated_at = models.DateTimeField(_("inativado em"), null=True, blank=True)
+    reactivated_at = models.DateTimeField(_("reativado em"), null=True, blank=True)
+    last_verdict = models.CharField(
+        _("última decisão"), max_length=12, choices=Verdict.choices, blank=True
+    )
+    last_reason = models.TextField(_("motivo da última decisão"), blank=True)
+    last_evaluated_at = models.DateTimeField(_("avaliado em"), null=True, blank=True)
+    last_dry_run = models.BooleanField(_("última avaliação em simulação"), default=False)
+
+    class Meta:
+        verbose_name = _("produto esgotado (estado)")
+        verbose_name_plural = _("produtos esgotados (estado)")
+        ordering = ["-last_evaluated_at", "-id"]
+
+    def __str__(self) -> str:
+        label = self.code or self.name
+        return f"{self.bling_product_id} {label}".strip()
