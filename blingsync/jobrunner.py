@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from blingsync.audit import AuditSource, audit_source
+from blingsync.bling.errors import BlingNotConnected, BlingRateLimited
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 
 logger = logging.getLogger(__name__)
@@ -338,7 +339,14 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
                 spec.handler(ctx)
         finally:
             _current_context.reset(token)
-    except JobStopped as exc:
+    except BlingNotConnected as exc:
+        # A fresh install (or one waiting for staff to reconnect) has nothing to sweep: the
+        # run is recorded as skipped with the reason, without a traceback every few minutes.
+        if ctx:
+            ctx.flush()
+        _finish(run, status=JobRun.Status.SKIPPED, error=f"not connected to Bling: {exc}")
+        logger.warning("job run %s (%s) skipped: not connected to Bling", run.pk, run.kind)
+    except (JobStopped, BlingRateLimited) as exc:
         if ctx:
             ctx.flush()
         _finish(run, status=JobRun.Status.FAILED, error=str(exc))

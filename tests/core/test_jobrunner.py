@@ -117,3 +117,15 @@ def test_a_run_that_is_not_queued_is_not_executed_again(handler):
     again = job_run_execute(run_id=run.pk)
     assert again.status == JobRun.Status.SUCCEEDED
     assert len(handler) == 1
+
+
+def test_a_run_without_a_bling_connection_is_skipped_with_the_reason(monkeypatch):
+    from blingsync.bling.errors import BlingNotConnected
+
+    def needs_bling(ctx):
+        raise BlingNotConnected(status=None, message="no connection yet")
+
+    monkeypatch.setitem(jobrunner._REGISTRY, "categories", JobSpec("categories", needs_bling))
+    run = job_run_now(kind="categories", trigger=JobRun.Trigger.SCHEDULE)
+    assert run.status == JobRun.Status.SKIPPED
+    assert "not connected to Bling" in run.error
