@@ -1,0 +1,321 @@
+"""What the staff dashboard shows, read from the database (selectors, no HTTP, no writes).
+
+The chart is computed here as plain geometry (bars with x/y/height) so the template can draw it
+as inline SVG: no JavaScript library and no CDN, the page works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
+
+logger = logging.getLogger(__name__)
+
+# The chart's series, in drawing order, with their colours.
+CHART_SERIES = [
+    (AuditLog.Action.CODE_ASSIGNED, _("códigos atribuídos"), "#417690"),
+    (AuditLog.Action.PRODUCT_DEACTIVATED, _("produtos inativados"), "#ba2121"),
+    (AuditLog.Action.PRODUCT_REACTIVATED, _("produtos reativados"), "#5b9a2f"),
+]
+# Warn on the dashboard when the access token expires sooner than this.
+TOKEN_EXPIRY_WARNING = timedelta(minutes=30)
+
+
+@dataclass
+class ConnectionSummary:
+    connected: bool
+    status_label: str
+    company: str
+    expires_at: datetime | None
+    expires_in_seconds: float | None
+    needs_connect: bool
+    last_refresh_ok: bool | None
+    last_refresh_error: str
+    connect_url: str
+    admin_url: str | None
+
+    @property
+    def expires_in(self) -> str:
+        if self.expires_in_seconds is None:
+            return "—"
+        if self.expires_in_seconds <= 0:
+            return str(_("expirado"))
+        return duration_format(self.expires_in_seconds)
+
+    @property
+    def expiring_soon(self) -> bool:
+        return (
+            self.expires_in_seconds is not None
+            and self.expires_in_seconds < TOKEN_EXPIRY_WARNING.total_seconds()
+        )
+
+
+@dataclass
+class KindSummary:
+    kind: str
+    label: str
+    last_run: JobRun | None
+    last_success: JobRun | None
+
+    @property
+    def duration(self) -> str:
+        return duration_format(self.last_run.duration_seconds if self.last_run else None)
+
+
+@dataclass
+class EventCounts:
+    pending: int | None
+    failed: int | None
+    signature_failures_24h: int | None
+
+
+@dataclass
+class ChartBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    title: str
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    days: list[date]
+    totals: dict[str, int]
+    legend: list[tuple[str, str, int]]
+    bars: list[ChartBar] = field(default_factory=list)
+    y_ticks: list[tuple[float, int]] = field(default_factory=list)
+    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    max_value: int = 0
+    plot_left: int = 36
+    plot_bottom: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return self.max_value == 0
+
+
+def duration_format(seconds: float | None) -> str:
+    """A short human duration: "42 s", "3 min 5 s", "1 h 2 min"."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def bling_connect_url() -> str:
+    """The "Conectar ao Bling" view (built with the Bling client), by name when it exists."""
+    try:
+        return reverse("bling-connect")
+    except NoReverseMatch:
+        return "/bling/connect/"
+
+
+def dashboard_connection() -> ConnectionSummary:
+    conn = BlingConnection.objects.order_by("pk").first()
+    if conn is None:
+        return ConnectionSummary(
+            connected=False,
+            status_label=str(BlingConnection.Status.NOT_CONNECTED.label),
+            company="",
+            expires_at=None,
+            expires_in_seconds=None,
+            needs_connect=True,
+            last_refresh_ok=None,
+            last_refresh_error="",
+            connect_url=bling_connect_url(),
+            admin_url=None,
+        )
+    expires_in = (conn.expires_at - timezone.now()).total_seconds() if conn.expires_at else None
+    connected = conn.status == BlingConnection.Status.CONNECTED
+    return ConnectionSummary(
+        connected=connected,
+        status_label=conn.get_status_display(),
+        company=conn.company_name or conn.company_id,
+        expires_at=conn.expires_at,
+        expires_in_seconds=expires_in,
+        needs_connect=not connected,
+        last_refresh_ok=conn.last_refresh_ok,
+        last_refresh_error=conn.last_refresh_error,
+        connect_url=bling_connect_url(),
+        admin_url=reverse("admin:blingsync_blingconnection_change", args=[conn.pk]),
+    )
+
+
+def dashboard_kinds() -> list[KindSummary]:
+    """The last run and the last successful run of every job kind."""
+    summaries = []
+    for value, label in JobRun.Kind.choices:
+        runs = JobRun.objects.filter(kind=value)
+        summaries.append(
+            KindSummary(
+                kind=value,
+                label=str(label),
+                last_run=runs.order_by("-created_at", "-id").first(),
+                last_success=runs.filter(status=JobRun.Status.SUCCEEDED)
+                .order_by("-finished_at", "-id")
+                .first(),
+            )
+        )
+    return summaries
+
+
+def dashboard_event_counts() -> EventCounts:
+    """Webhook inbox figures; the webhooks app's selectors when present, else a direct query."""
+    try:
+        from webhooks import selectors
+
+        return EventCounts(
+            pending=selectors.events_pending_count(),
+            failed=selectors.events_failed_count(),
+            signature_failures_24h=selectors.signature_failures_count(hours=24),
+        )
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from webhooks.models import WebhookEvent
+
+        since = timezone.now() - timedelta(hours=24)
+        return EventCounts(
+            pending=WebhookEvent.objects.filter(
+                status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING]
+            ).count(),
+            failed=WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count(),
+            signature_failures_24h=WebhookEvent.objects.filter(
+                signature_valid=False, received_at__gte=since
+            ).count(),
+        )
+    except Exception:  # a dashboard with one box missing beats no dashboard
+        logger.exception("could not count webhook events for the dashboard")
+        return EventCounts(pending=None, failed=None, signature_failures_24h=None)
+
+
+def dashboard_daily_changes(*, days: int = 30) -> tuple[list[date], dict[str, dict[date, int]]]:
+    """Per day (local time) over the last `days` days: changes done in Bling (outcome ok)."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    actions = [action for action, _label, _color in CHART_SERIES]
+    rows = (
+        AuditLog.objects.filter(
+            created_at__gte=start, outcome=AuditLog.Outcome.OK, action__in=actions
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_action: dict[str, dict[date, int]] = {action: {} for action in actions}
+    for row in rows:
+        per_action[row["action"]][row["day"]] = row["n"]
+    return [first + timedelta(days=i) for i in range(days)], per_action
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5 x 10^n that is >= value (a round top for the y axis)."""
+    if value <= 0:
+        return 1
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10
+
+
+def chart_build(
+    *,
+    days: list[date],
+    per_action: dict[str, dict[date, int]],
+    width: int = 720,
+    height: int = 220,
+) -> Chart:
+    """Grouped bars per day, one colour per series, with y ticks and a date every 5 days."""
+    plot_left, plot_top, plot_bottom = 36, 10, height - 24
+    plot_height = plot_bottom - plot_top
+    plot_width = width - plot_left - 6
+    max_value = max(
+        (n for series in per_action.values() for n in series.values()),
+        default=0,
+    )
+    top = _nice_ceiling(max_value)
+    slot = plot_width / max(len(days), 1)
+    bar_width = max(slot / (len(CHART_SERIES) + 1), 1.0)
+    bars = []
+    for d_index, day in enumerate(days):
+        for s_index, (action, label, color) in enumerate(CHART_SERIES):
+            n = per_action.get(action, {}).get(day, 0)
+            if not n:
+                continue
+            bar_height = plot_height * n / top
+            bars.append(
+                ChartBar(
+                    x=round(plot_left + d_index * slot + bar_width * (s_index + 0.5), 1),
+                    y=round(plot_bottom - bar_height, 1),
+                    width=round(bar_width, 1),
+                    height=round(bar_height, 1),
+                    color=color,
+                    title=f"{day.strftime('%d/%m')}: {label} = {n}",
+                )
+            )
+    ticks = [(round(plot_bottom - plot_height * v / top, 1), v) for v in (0, top // 2, top)]
+    if top == 1:
+        ticks = [(float(plot_bottom), 0), (float(plot_top), 1)]
+    x_labels = [
+        (round(plot_left + i * slot + slot / 2, 1), day.strftime("%d/%m"))
+        for i, day in enumerate(days)
+        if i % 5 == 0 or i == len(days) - 1
+    ]
+    totals = {action: sum(per_action.get(action, {}).values()) for action, _l, _c in CHART_SERIES}
+    legend = [(str(label), color, totals[action]) for action, label, color in CHART_SERIES]
+    return Chart(
+        width=width,
+        height=height,
+        days=days,
+        totals=totals,
+        legend=legend,
+        bars=bars,
+        y_ticks=ticks,
+        x_labels=x_labels,
+        max_value=max_value,
+        plot_left=plot_left,
+        plot_bottom=plot_bottom,
+    )
+
+
+def dashboard_recent_audit(*, limit: int = 15) -> list[AuditLog]:
+    return list(AuditLog.objects.select_related("job_run").order_by("-created_at", "-id")[:limit])
+
+
+def dashboard_context() -> dict:
+    """Everything the dashboard page shows."""
+    settings_row = RuntimeSettings.load()
+    days, per_action = dashboard_daily_changes(days=30)
+    return {
+        "connection": dashboard_connection(),
+        "settings_row": settings_row,
+        "mode_is_live": settings_row.mode == RuntimeSettings.Mode.LIVE,
+        "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
+        "kinds": dashboard_kinds(),
+        "events": dashboard_event_counts(),
+        "chart": chart_build(days=days, per_action=per_action),
+        "recent_audit": dashboard_recent_audit(limit=15),
+    }
