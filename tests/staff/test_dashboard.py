@@ -1,0 +1,122 @@
+"""The staff dashboard at /dashboard/: staff only, renders with no data and with data."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from blingsync.audit import audit_begin, audit_record
+from blingsync.dashboard import chart_build, dashboard_daily_changes
+from blingsync.jobrunner import job_run_now
+from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
+from webhooks.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+URL = "/dashboard/"
+
+
+def test_it_sends_anonymous_visitors_to_the_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_it_refuses_users_who_are_not_staff(client, django_user_model):
+    user = django_user_model.objects.create_user(username="joao", password="x-123-segredo")
+    client.force_login(user)
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_it_renders_on_a_new_install(staff_client):
+    response = staff_client.get(URL)
+    assert response.status_code == 200
+    text = response.text
+    assert "Não conectado" in text
+    assert 'id="dash-connect"' in text and "/bling/connect/" in text
+    assert "Simulação (dry-run)" in text
+    assert "nunca executada" in text
+    assert "Nenhuma mudança no Bling nos últimos 30 dias." in text
+    assert "Nenhum registro de auditoria ainda." in text
+    assert "<svg" in text and "<rect" not in text
+
+
+def test_it_renders_with_data(staff_client, recorded_jobs):
+    BlingConnection.objects.create(
+        company_name="Loja Teste",
+        status=BlingConnection.Status.CONNECTED,
+        expires_at=timezone.now() + timedelta(hours=5, minutes=30),
+    )
+    RuntimeSettings.objects.update_or_create(pk=1, defaults={"mode": "live"})
+    run = job_run_now(kind="codes", trigger=JobRun.Trigger.SCHEDULE)
+    JobRun.objects.filter(pk=run.pk).update(api_calls=42)
+    for days_ago, action in [
+        (0, AuditLog.Action.CODE_ASSIGNED),
+        (0, AuditLog.Action.CODE_ASSIGNED),
+        (3, AuditLog.Action.PRODUCT_DEACTIVATED),
+        (10, AuditLog.Action.PRODUCT_REACTIVATED),
+        (40, AuditLog.Action.CODE_ASSIGNED),  # outside the 30 days
+    ]:
+        entry = audit_record(action=action, bling_product_id=5, code="X")
+        AuditLog.objects.filter(pk=entry.pk).update(
+            created_at=timezone.now() - timedelta(days=days_ago)
+        )
+    audit_begin(action=AuditLog.Action.PRODUCT_DEACTIVATED, dry_run=True)  # never counted
+    WebhookEvent.objects.create(event_id="e1", event_type="stock.updated", signature_valid=True)
+    WebhookEvent.objects.create(
+        event_id="e2", event_type="product.created", signature_valid=True, status="failed"
+    )
+    WebhookEvent.objects.create(event_type="", signature_valid=False, http_status=401)
+    WebhookEvent.objects.create(event_type="", signature_valid=False, http_status=401)
+
+    response = staff_client.get(URL)
+    assert response.status_code == 200
+    text = response.text
+    assert "Loja Teste" in text and "Conectado" in text
+    assert 'id="dash-connect"' not in text
+    assert "5 h 29 min" in text or "5 h 30 min" in text
+    assert re.search(r'id="dash-mode-value">\s*Ao vivo', text)
+    row = re.search(r'<tr id="dash-kind-codes">(.*?)</tr>', text, re.S).group(1)
+    assert f"#{run.pk}" in row and "Concluído" in row and "<td>42</td>" in row
+    assert re.search(r'id="dash-signature-failures">2<', text)
+    assert "Eventos com falha" in text
+    # Bars on 3 days: today (2 codes + the one the live run wrote), 3 and 10 days ago;
+    # the entry of 40 days ago is out of the window and the dry-run one never counts.
+    assert text.count("<rect") == 3
+    assert "Códigos atribuídos: <strong>3</strong>" in text
+    assert "Produtos inativados: <strong>1</strong>" in text
+    assert "Produtos reativados: <strong>1</strong>" in text
+    assert f"TEST{run.pk:05d}" in text  # recent audit
+
+
+def test_the_daily_series_counts_only_successful_changes_in_the_window():
+    audit_record(action=AuditLog.Action.CODE_ASSIGNED, code="A")
+    failed = audit_begin(action=AuditLog.Action.CODE_ASSIGNED, dry_run=False, code="B")
+    AuditLog.objects.filter(pk=failed.pk).update(outcome=AuditLog.Outcome.FAILED)
+    days, per_action = dashboard_daily_changes(days=30)
+    assert len(days) == 30 and days[-1] == timezone.localdate()
+    assert per_action[AuditLog.Action.CODE_ASSIGNED] == {timezone.localdate(): 1}
+    chart = chart_build(days=days, per_action=per_action)
+    assert len(chart.bars) == 1
+    bar = chart.bars[0]
+    assert bar.y + bar.height == chart.plot_bottom
+    assert chart.max_value == 1
+
+
+def test_a_run_now_button_per_kind_posts_to_the_admin(staff_client):
+    response = staff_client.get(URL)
+    assert response.text.count('action="/admin/blingsync/jobrun/run-now/"') == len(
+        JobRun.Kind.values
+    )
+
+
+def test_the_admin_index_links_to_the_dashboard(staff_client):
+    response = staff_client.get("/admin/")
+    assert response.status_code == 200
+    assert 'href="/dashboard/"' in response.text
+    assert "blingsync" in response.text
