@@ -54,6 +54,20 @@ def _last_runs() -> dict[str, Any]:
     return runs
 
 
+def _events() -> dict[str, int]:
+    from webhooks.selectors import (
+        events_failed_count,
+        events_pending_count,
+        signature_failures_count,
+    )
+
+    return {
+        "pending": events_pending_count(),
+        "failed": events_failed_count(),
+        "signature_failures_24h": signature_failures_count(hours=24),
+    }
+
+
 def health_report() -> tuple[dict[str, Any], bool]:
     """The report and whether the installation is healthy.
 
@@ -71,6 +85,7 @@ def health_report() -> tuple[dict[str, Any], bool]:
             "connection": conn,
             "queue_backlog": _queue_backlog(),
             "last_runs": _last_runs(),
+            "events": _events(),
         }
     )
     healthy = conn["state"] != BlingConnection.Status.NEEDS_RECONNECT

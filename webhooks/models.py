@@ -37,12 +37,50 @@ class WebhookEvent(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(_("processado em"), null=True, blank=True)
     echo = models.BooleanField(_("eco de escrita nossa"), default=False)
+    # What processing concluded, in staff's words ("eco do código X", "produto excluído").
+    note = models.CharField(_("resultado"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("evento de webhook")
         verbose_name_plural = _("eventos de webhook")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["status", "received_at"])]
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["status", "next_attempt_at"], name="webhooks_event_retry_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type or '?'} {self.event_id or '(sem id)'}"
+
+    @property
+    def retry_scheduled(self) -> bool:
+        """A failed event that will be tried again (at `next_attempt_at`)."""
+        return self.status == self.Status.FAILED and self.next_attempt_at is not None
+
+
+class StockEvaluation(models.Model):
+    """A debounced sold-out evaluation waiting for one product.
+
+    Stock events of a product only ask for an evaluation: the first one creates this row due
+    `stock_debounce_seconds` later, the next ones within the window just count themselves in
+    (`requests`). Whoever runs it claims the row, evaluates against Bling's current state and
+    deletes the row only if no new request arrived meanwhile; otherwise the row is released
+    for one more evaluation. So a burst costs one evaluation and no request is ever lost.
+    """
+
+    bling_product_id = models.BigIntegerField(_("id do produto no Bling"), unique=True)
+    due_at = models.DateTimeField(_("avaliar a partir de"), db_index=True)
+    requests = models.PositiveIntegerField(_("pedidos agrupados"), default=1)
+    first_event_id = models.CharField(_("primeiro evento"), max_length=100, blank=True)
+    claimed_at = models.DateTimeField(_("em avaliação desde"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("tentativas"), default=0)
+    last_error = models.TextField(_("último erro"), blank=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avaliação de estoque pendente")
+        verbose_name_plural = _("avaliações de estoque pendentes")
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bling_product_id} @ {self.due_at:%Y-%m-%d %H:%M:%S}"

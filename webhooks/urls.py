@@ -1,3 +1,9 @@
 """URLs of the webhook receiver (mounted at /webhooks/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from webhooks import views
+
+urlpatterns = [
+    path("bling/", views.bling_webhook, name="webhook-bling"),
+]

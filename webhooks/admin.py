@@ -1,0 +1,155 @@
+"""Admin of the webhook inbox: what Bling (or anyone) sent, what became of it, and
+"reprocess" (queued, never run inside the request)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from webhooks.maintenance import events_reprocess
+from webhooks.models import StockEvaluation, WebhookEvent
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "event_type",
+        "status_label",
+        "signature_valid",
+        "http_status",
+        "attempts",
+        "resource_id",
+        "event_id",
+        "note",
+    )
+    list_filter = ("status", "event_type", "signature_valid", "http_status", "echo", "received_at")
+    search_fields = ("=event_id", "=resource_id")
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+    list_per_page = 100
+    show_full_result_count = False  # the inbox can hold many rows; counting them all is slow
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "event_id",
+                    "event_type",
+                    "status_label",
+                    "note",
+                    "echo",
+                    "resource_id",
+                    "company_id",
+                    "event_date",
+                    "received_at",
+                    "processed_at",
+                )
+            },
+        ),
+        (
+            _("Tentativas"),
+            {"fields": ("attempts", "next_attempt_at", "claimed_at", "last_error")},
+        ),
+        (
+            _("Requisição recebida"),
+            {
+                "fields": (
+                    "signature_valid",
+                    "http_status",
+                    "remote_addr",
+                    "payload_pretty",
+                    "headers_pretty",
+                )
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The inbox is evidence: nothing in it is edited by hand.
+        return [f.name for f in self.model._meta.fields] + [
+            "status_label",
+            "payload_pretty",
+            "headers_pretty",
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Viewing the detail page is allowed through view permission; saving is not.
+        return False
+
+    @admin.display(description=_("situação"), ordering="status")
+    def status_label(self, obj: WebhookEvent) -> str:
+        if obj.retry_scheduled:
+            return _("falhou, nova tentativa às %(when)s") % {
+                "when": obj.next_attempt_at.strftime("%H:%M:%S")
+            }
+        return obj.get_status_display()
+
+    @admin.display(description=_("conteúdo (payload)"))
+    def payload_pretty(self, obj: WebhookEvent) -> str:
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text or "—")
+
+    @admin.display(description=_("cabeçalhos"))
+    def headers_pretty(self, obj: WebhookEvent) -> str:
+        text = json.dumps(obj.headers or {}, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+    @admin.action(description=_("Reprocessar os eventos selecionados (na fila)"))
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        selected = list(queryset.values_list("pk", flat=True))
+        queued = events_reprocess(event_ids=selected)
+        left = len(selected) - queued
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d evento colocado na fila para reprocessar.",
+                "%(n)d eventos colocados na fila para reprocessar.",
+                queued,
+            )
+            % {"n": queued},
+            messages.SUCCESS if queued else messages.WARNING,
+        )
+        if left:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d evento não foi reprocessado (recusado ou em processamento agora).",
+                    "%(n)d eventos não foram reprocessados (recusados ou em processamento agora).",
+                    left,
+                )
+                % {"n": left},
+                messages.WARNING,
+            )
+
+
+@admin.register(StockEvaluation)
+class StockEvaluationAdmin(admin.ModelAdmin):
+    list_display = (
+        "bling_product_id",
+        "due_at",
+        "requests",
+        "claimed_at",
+        "attempts",
+        "last_error",
+        "first_event_id",
+    )
+    search_fields = ("=bling_product_id",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

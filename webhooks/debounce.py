@@ -1,0 +1,169 @@
+"""Debounced sold-out evaluation: a burst of stock events for one product -> one evaluation.
+
+A stock event records its movement in the ledger and then only *asks* for an evaluation of
+the product (`stock_evaluation_request`). The first ask creates a `StockEvaluation` row due
+`RuntimeSettings.stock_debounce_seconds` later and schedules it; later asks inside the window
+bump the row's `requests` counter and cost nothing. When the row is due, one evaluation runs
+(`stock_evaluation_run`), which re-reads the product from Bling.
+
+Nothing is lost: the counter doubles as a version. The evaluator remembers the value it saw
+when it claimed the row and deletes the row only if it is unchanged afterwards; an ask that
+arrived during the evaluation (which may have read Bling before that change) leaves the row
+behind for one more evaluation. A lost schedule is found by the `events` job, which runs
+every due row. The window is fixed at the first ask (not pushed back by every event), so a
+product under a steady stream of events is still evaluated once per window.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from blingsync.audit import AuditSource, audit_source
+from blingsync.models import AuditLog, RuntimeSettings
+from webhooks.models import StockEvaluation
+from webhooks.queueing import stock_evaluation_enqueue_at
+
+logger = logging.getLogger(__name__)
+
+# An evaluation claimed longer ago than this belongs to a worker that died.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
+
+
+def _debounce() -> timedelta:
+    return timedelta(seconds=RuntimeSettings.load().stock_debounce_seconds)
+
+
+def _schedule(product_id: int, when: datetime) -> None:
+    transaction.on_commit(lambda: stock_evaluation_enqueue_at(product_id=product_id, when=when))
+
+
+def stock_evaluation_request(
+    *, product_id: int, event_id: str = "", now: datetime | None = None
+) -> bool:
+    """Ask for a sold-out evaluation of a product within the debounce window.
+
+    Returns True when this ask opened a new window (and scheduled the evaluation), False
+    when it joined one already waiting. With a window of 0 seconds the evaluation runs at
+    once, in this process.
+    """
+    now = now or timezone.now()
+    delay = _debounce()
+    due = now + delay
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                StockEvaluation.objects.create(
+                    bling_product_id=product_id, due_at=due, first_event_id=event_id[:100]
+                )
+        except IntegrityError:
+            joined = StockEvaluation.objects.filter(bling_product_id=product_id).update(
+                requests=F("requests") + 1
+            )
+            if joined:
+                return False
+            continue  # the row was deleted between our insert and update: try again
+        if delay.total_seconds() <= 0:
+            stock_evaluation_run(product_id=product_id, now=now)
+        else:
+            _schedule(product_id, due)
+        return True
+    raise RuntimeError(f"could not request a stock evaluation of product {product_id}")
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(due_at__lte=now) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+
+
+def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str:
+    """Run the waiting evaluation of a product if it is due.
+
+    Returns "evaluated", "again" (asked again meanwhile: one more evaluation follows),
+    "retry" / "failed" (the evaluation raised), "not_due" (not due, taken or gone) or
+    "paused".
+    """
+    from products.soldout import product_stock_evaluate
+
+    now = now or timezone.now()
+    if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+        return "paused"
+    claimed = (
+        StockEvaluation.objects.filter(bling_product_id=product_id)
+        .filter(_claimable(now))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return "not_due"
+    row = StockEvaluation.objects.get(bling_product_id=product_id)
+    seen = row.requests
+    try:
+        with audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)):
+            product_stock_evaluate(product_id=product_id)
+    except Exception as exc:
+        return _evaluation_failed(row, exc, now=now)
+
+    deleted, _ = StockEvaluation.objects.filter(pk=row.pk, requests=seen).delete()
+    if deleted:
+        return "evaluated"
+    # Asked again while we were evaluating: evaluate once more after a fresh window.
+    delay = _debounce()
+    again_at = timezone.now() + delay
+    StockEvaluation.objects.filter(pk=row.pk).update(claimed_at=None, due_at=again_at, attempts=0)
+    if delay.total_seconds() <= 0:
+        stock_evaluation_run(product_id=product_id, now=max(now, again_at))
+    else:
+        _schedule(product_id, again_at)
+    return "again"
+
+
+def _evaluation_failed(row: StockEvaluation, exc: Exception, *, now: datetime) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:4000]
+    attempts = row.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        # Giving up here is safe: the `stock` sweep reads every sold-out candidate anyway.
+        StockEvaluation.objects.filter(pk=row.pk).delete()
+        logger.error(
+            "stock evaluation of product %s failed %d times, left to the stock sweep: %s",
+            row.bling_product_id,
+            attempts,
+            error,
+        )
+        return "failed"
+    when = now + RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+    StockEvaluation.objects.filter(pk=row.pk).update(
+        claimed_at=None, attempts=attempts, last_error=error, due_at=when
+    )
+    _schedule(row.bling_product_id, when)
+    logger.warning(
+        "stock evaluation of product %s failed (attempt %d), retry at %s: %s",
+        row.bling_product_id,
+        attempts,
+        when.isoformat(),
+        error,
+    )
+    return "retry"
+
+
+def stock_evaluations_due(*, now: datetime | None = None) -> list[int]:
+    """Product ids whose evaluation is due and not taken by a live worker."""
+    now = now or timezone.now()
+    return list(
+        StockEvaluation.objects.filter(_claimable(now))
+        .order_by("due_at")
+        .values_list("bling_product_id", flat=True)
+    )
+
+
+def stock_evaluations_run_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Run every due evaluation in this process; returns counts per outcome."""
+    counts: dict[str, int] = {}
+    for product_id in stock_evaluations_due(now=now):
+        outcome = stock_evaluation_run(product_id=product_id, now=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -1,0 +1,36 @@
+"""Job kind `events` of the webhooks app: recovery and retention of the inbox.
+
+It runs in paused mode too, for retention only: recovery would queue processing, and paused
+means nothing is processed. Recovery and due stock evaluations are internal bookkeeping, so
+the installation's dry-run mode does not stop them (processing itself honours dry-run); an
+explicit `dry_run` parameter on the run only counts what retention would delete.
+"""
+
+from __future__ import annotations
+
+from blingsync.jobrunner import JobContext, register_job
+from blingsync.models import RuntimeSettings
+from webhooks.debounce import stock_evaluations_run_due
+from webhooks.maintenance import events_purge, events_purgeable_count, events_recover
+
+
+@register_job("events", runs_when_paused=True, uses_since=False)
+def events_job(ctx: JobContext) -> None:
+    settings_row = RuntimeSettings.load()
+    if settings_row.mode == RuntimeSettings.Mode.PAUSED:
+        ctx.note("recovery", "paused: nothing queued")
+    else:
+        recovered = events_recover()
+        ctx.note("released", recovered["released"])
+        ctx.note("requeued", recovered["requeued"])
+        ctx.count("seen", recovered["requeued"])
+        ctx.count("changed", recovered["requeued"])
+        evaluations = stock_evaluations_run_due()
+        ctx.note("stock_evaluations", evaluations)
+    retention = settings_row.event_retention_days
+    if ctx.params.get("dry_run"):
+        ctx.note("would_delete", events_purgeable_count(retention_days=retention))
+        return
+    deleted = events_purge(retention_days=retention)
+    ctx.note("deleted", deleted)
+    ctx.count("changed", deleted)

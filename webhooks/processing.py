@@ -1,0 +1,312 @@
+"""Processing stored webhook events: claim, route, record the outcome, retry on failure.
+
+- **Claim** by conditional UPDATE (pending -> processing, or a failed event whose retry is
+  due -> processing) and check the count: whoever gets 0 lost the race, so an event queued
+  twice, or recovered while a slow worker still holds it, is processed once.
+- **Paused** mode: nothing is claimed; the event stays pending until the `events` job or
+  `process_events` picks it up after the mode changes.
+- **Route** (every service re-reads current state from Bling; payloads can be stale):
+  `product.created|updated` -> echo check, else the code service (and a debounced sold-out
+  evaluation when the ledger has evidence of the product); `product.deleted` -> noted;
+  `stock.*`, `virtual_stock.updated` -> ledger movement + debounced sold-out evaluation;
+  `order.created|updated` -> sales ledger, then a debounced evaluation of the order's
+  products whose last recorded balance is zero or less (a stock event that arrived *before*
+  its order found no sales evidence yet; if the balance is still positive, the stock event
+  that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
+  is forgotten; anything else -> `ignored`.
+- **Failures**: `attempts` + 1, `last_error`, retried after 1, 5, 25 and 125 minutes
+  (`next_attempt_at`, a one-off schedule, and the `events` job as a safety net), then left
+  `failed` with its error for staff ("reprocess" in the admin).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from blingsync.audit import AuditSource, audit_source
+from blingsync.bling.errors import BlingNotFound
+from blingsync.models import AuditLog, RuntimeSettings
+from webhooks.debounce import stock_evaluation_request
+from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.queueing import event_enqueue_at
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
+# A product.updated this soon after one of our own writes that matches it is its echo.
+ECHO_WINDOW = timedelta(minutes=10)
+
+PRODUCT_CHANGED = {"product.created", "product.updated"}
+STOCK_EVENTS = {"stock.created", "stock.updated", "stock.deleted", "virtual_stock.updated"}
+ORDER_CHANGED = {"order.created", "order.updated"}
+
+Status = WebhookEvent.Status
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str
+    note: str = ""
+    echo: bool = False
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=Status.PENDING) | Q(status=Status.FAILED, next_attempt_at__lte=now)
+
+
+def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent | None:
+    """pending (or failed with a due retry) -> processing; None when someone else has it."""
+    now = now or timezone.now()
+    claimed = (
+        WebhookEvent.objects.filter(pk=event_id, signature_valid=True)
+        .filter(_claimable(now))
+        .update(
+            status=Status.PROCESSING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+        )
+    )
+    if not claimed:
+        return None
+    return WebhookEvent.objects.get(pk=event_id)
+
+
+def event_process(*, event_id: int) -> str:
+    """Process one stored event (by primary key). Returns what happened: "processed",
+    "echo", "ignored", "retry", "failed", "paused" or "not_claimed"."""
+    if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+        return "paused"
+    event = event_claim(event_id=event_id)
+    if event is None:
+        return "not_claimed"
+    claimed_at = event.claimed_at
+    try:
+        with audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")):
+            outcome = _route(event)
+    except Exception as exc:
+        return _failed(event, exc, claimed_at=claimed_at)
+    _finish(event, outcome, claimed_at=claimed_at)
+    if outcome.echo:
+        return "echo"
+    return "ignored" if outcome.status == Status.IGNORED else "processed"
+
+
+def _finish(event: WebhookEvent, outcome: _Outcome, *, claimed_at: datetime | None) -> None:
+    done = WebhookEvent.objects.filter(
+        pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
+    ).update(
+        status=outcome.status,
+        note=outcome.note[:300],
+        echo=outcome.echo,
+        processed_at=timezone.now(),
+        last_error="",
+        next_attempt_at=None,
+    )
+    if not done:
+        # The recovery sweep took the event from us (we were too slow); its new run decides.
+        logger.warning("webhook event %s was reclaimed while being processed", event.pk)
+
+
+def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:4000]
+    final = event.attempts >= MAX_ATTEMPTS
+    now = timezone.now()
+    next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
+    WebhookEvent.objects.filter(
+        pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
+    ).update(status=Status.FAILED, last_error=error, next_attempt_at=next_at)
+    if final:
+        logger.error(
+            "webhook event %s (%s) failed for good after %d attempts: %s",
+            event.pk,
+            event.event_type,
+            event.attempts,
+            error,
+        )
+        return "failed"
+    event_enqueue_at(event_pk=event.pk, when=next_at)
+    logger.warning(
+        "webhook event %s (%s) failed (attempt %d), retry at %s: %s",
+        event.pk,
+        event.event_type,
+        event.attempts,
+        next_at.isoformat(),
+        error,
+    )
+    return "retry"
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def _data(event: WebhookEvent) -> dict[str, Any]:
+    try:
+        data = json.loads(event.body).get("data")
+    except (ValueError, AttributeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _route(event: WebhookEvent) -> _Outcome:
+    kind = event.event_type
+    data = _data(event)
+    try:
+        if kind in PRODUCT_CHANGED:
+            return _product_changed(event, data)
+        if kind == "product.deleted":
+            return _product_deleted(event)
+        if kind in STOCK_EVENTS:
+            return _stock_changed(event, data)
+        if kind in ORDER_CHANGED:
+            return _order_changed(event)
+        if kind == "order.deleted":
+            return _order_deleted(event)
+    except BlingNotFound as exc:
+        # Deleted in Bling after the event was sent: there is nothing left to act on.
+        return _Outcome(Status.PROCESSED, f"não encontrado no Bling (excluído depois?): {exc}")
+    return _Outcome(Status.IGNORED, "tipo de evento não tratado")
+
+
+def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
+    from products.codes import product_code_ensure
+
+    product_id = event.resource_id
+    if product_id is None:
+        return _Outcome(Status.IGNORED, "evento sem id de produto")
+    echo = echo_of_our_write(product_id=product_id, data=data)
+    if echo:
+        return _Outcome(Status.PROCESSED, echo, echo=True)
+    product_code_ensure(product_id=product_id)
+    if _has_evidence(product_id):
+        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
+        return _Outcome(Status.PROCESSED, "código verificado; avaliação de estoque pedida")
+    return _Outcome(Status.PROCESSED, "código verificado")
+
+
+def echo_of_our_write(*, product_id: int, data: dict[str, Any]) -> str:
+    """Why this product payload is the echo of a write blingsync made moments before, or "".
+
+    An echo carries the very `codigo` we assigned (a CodeAssignment applied, or a
+    `code_assigned` audit entry ok) or the `situacao` we set (a deactivation or reactivation
+    audit entry ok), for the same product within ECHO_WINDOW. A payload that still lacks a
+    code, or whose code is not the one we assigned, is never an echo.
+    """
+    from products.models import CodeAssignment
+
+    codigo = str(data.get("codigo") or "").strip()
+    situacao = str(data.get("situacao") or "").strip().upper()
+    if not codigo:
+        return ""
+    since = timezone.now() - ECHO_WINDOW
+    assignment = CodeAssignment.objects.filter(bling_product_id=product_id).first()
+    if assignment is not None and assignment.code != codigo:
+        return ""
+    if (
+        assignment is not None
+        and assignment.status == CodeAssignment.Status.APPLIED
+        and assignment.applied_at
+        and assignment.applied_at >= since
+    ):
+        return f"eco da atribuição do código {codigo}"
+    writes = AuditLog.objects.filter(
+        bling_product_id=product_id,
+        outcome=AuditLog.Outcome.OK,
+        dry_run=False,
+        created_at__gte=since,
+    )
+    if writes.filter(action=AuditLog.Action.CODE_ASSIGNED, code=codigo).exists():
+        return f"eco da atribuição do código {codigo}"
+    if situacao == "I" and writes.filter(action=AuditLog.Action.PRODUCT_DEACTIVATED).exists():
+        return "eco da inativação feita pelo blingsync"
+    if situacao == "A" and writes.filter(action=AuditLog.Action.PRODUCT_REACTIVATED).exists():
+        return "eco da reativação feita pelo blingsync"
+    return ""
+
+
+def _has_evidence(product_id: int) -> bool:
+    from products.models import SaleLine, StockMovement
+
+    return (
+        SaleLine.objects.filter(bling_product_id=product_id).exists()
+        or StockMovement.objects.filter(bling_product_id=product_id).exists()
+    )
+
+
+def _product_deleted(event: WebhookEvent) -> _Outcome:
+    if event.resource_id is not None:
+        # Nothing to evaluate any more for a product that no longer exists.
+        StockEvaluation.objects.filter(
+            bling_product_id=event.resource_id, claimed_at__isnull=True
+        ).delete()
+    return _Outcome(Status.PROCESSED, "produto excluído no Bling")
+
+
+def _stock_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
+    from products.evidence import stock_movement_from_payload
+
+    product_id = event.resource_id
+    if product_id is None:
+        return _Outcome(Status.IGNORED, "evento de estoque sem produto")
+    # Records the movement (once per event and product: a retried event adds nothing).
+    stock_movement_from_payload(
+        event_type=event.event_type,
+        data=data,
+        occurred_at=event.event_date or event.received_at,
+        event_id=event.event_id or "",
+    )
+    opened = stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
+    note = "movimento registrado; avaliação de estoque "
+    return _Outcome(Status.PROCESSED, note + ("agendada" if opened else "já agendada"))
+
+
+def _order_changed(event: WebhookEvent) -> _Outcome:
+    from products.evidence import order_record
+
+    order_id = event.resource_id
+    if order_id is None:
+        return _Outcome(Status.IGNORED, "evento de pedido sem id")
+    order_record(order_id=order_id)
+    zeroed = _products_at_zero(order_id)
+    for product_id in zeroed:
+        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
+    note = "pedido registrado"
+    if zeroed:
+        note += f"; avaliação de estoque pedida para {len(zeroed)} produto(s) zerado(s)"
+    return _Outcome(Status.PROCESSED, note)
+
+
+def _products_at_zero(order_id: int) -> list[int]:
+    """Products of the order whose last balance in the ledger is zero or less."""
+    from products.evidence import order_product_ids
+    from products.models import StockMovement
+
+    zeroed = []
+    for product_id in order_product_ids(order_id=order_id):
+        last = (
+            StockMovement.objects.filter(bling_product_id=product_id, virtual_total__isnull=False)
+            .order_by("-occurred_at", "-id")
+            .values_list("virtual_total", flat=True)
+            .first()
+        )
+        if last is not None and Decimal(last) <= 0:
+            zeroed.append(product_id)
+    return zeroed
+
+
+def _order_deleted(event: WebhookEvent) -> _Outcome:
+    from products.evidence import order_forget
+
+    if event.resource_id is None:
+        return _Outcome(Status.IGNORED, "evento de pedido sem id")
+    order_forget(order_id=event.resource_id)
+    return _Outcome(Status.PROCESSED, "pedido esquecido (excluído no Bling)")

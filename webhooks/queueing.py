@@ -1,0 +1,52 @@
+"""Handing webhook work to the django-q queue: now (async_task) or later (a one-off Schedule).
+
+Queueing is best effort on purpose: a task that is lost (broker down, worker killed) is found
+again by the `events` job, which re-queues stale pending events, due retries and due stock
+evaluations. A task that is queued twice is harmless: processing claims its row first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "webhooks.tasks.process_event_task"
+EVALUATE_TASK = "webhooks.tasks.stock_evaluation_task"
+
+
+def event_enqueue(*, event_pk: int) -> None:
+    """Queue the processing of one stored event (call it from `transaction.on_commit`)."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(PROCESS_TASK, event_pk, task_name=f"webhook-event-{event_pk}")
+    except Exception:
+        # The event is stored; the recovery sweep will queue it again.
+        logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
+
+
+def _schedule_once(*, func: str, arg: int, when: datetime) -> None:
+    from django_q.models import Schedule
+
+    try:
+        Schedule.objects.create(
+            func=func,
+            args=repr(arg),
+            schedule_type=Schedule.ONCE,
+            repeats=-1,  # a ONCE schedule with negative repeats deletes itself after running
+            next_run=when,
+        )
+    except Exception:
+        logger.exception("could not schedule %s(%s); the events job will pick it up", func, arg)
+
+
+def event_enqueue_at(*, event_pk: int, when: datetime) -> None:
+    """Queue a retry of an event for `when`."""
+    _schedule_once(func=PROCESS_TASK, arg=event_pk, when=when)
+
+
+def stock_evaluation_enqueue_at(*, product_id: int, when: datetime) -> None:
+    """Queue the debounced sold-out evaluation of a product for `when`."""
+    _schedule_once(func=EVALUATE_TASK, arg=product_id, when=when)
