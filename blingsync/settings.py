@@ -171,6 +171,14 @@ BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
 BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
 BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+# Client tuning (blingsync/bling/): slot spacing margin over 1/rate, bounded retries with
+# exponential backoff, and the circuit breaker shared through the database.
+BLING_RATE_MARGIN = env.float("BLING_RATE_MARGIN", default=0.1)
+BLING_RETRY_ATTEMPTS = env.int("BLING_RETRY_ATTEMPTS", default=4)
+BLING_RETRY_BASE_SECONDS = env.float("BLING_RETRY_BASE_SECONDS", default=0.5)
+BLING_RETRY_MAX_SECONDS = env.float("BLING_RETRY_MAX_SECONDS", default=8.0)
+BLING_CIRCUIT_FAILURES = env.int("BLING_CIRCUIT_FAILURES", default=10)
+BLING_CIRCUIT_OPEN_SECONDS = env.int("BLING_CIRCUIT_OPEN_SECONDS", default=60)
 
 # --- Background tasks (django-q2) -----------------------------------------------------------
 Q_BROKER = env.str("Q_BROKER", default="orm")

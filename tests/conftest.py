@@ -47,3 +47,35 @@ def fake_bling(fake_bling_server: FakeBling, settings) -> Iterator[FakeBling]:
     settings.BLING_RATE_PER_SECOND = 1000
     yield fake
     fake.reset()
+
+
+@pytest.fixture
+def bling_connected(fake_bling: FakeBling, db, settings):
+    """A BlingConnection (connected) holding a live token pair from the fake, with the fake's
+    company; fast retries so failure tests stay quick. The fake's rate limit stays off."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blingsync.bling.types import TokenBundle
+    from blingsync.connection import connection_get_or_create, connection_tokens_store
+    from blingsync.models import BlingConnection
+
+    settings.BLING_RETRY_BASE_SECONDS = 0.01
+    settings.BLING_RETRY_MAX_SECONDS = 0.05
+    tokens = fake_bling.issue_tokens()
+    conn = connection_get_or_create()
+    connection_tokens_store(
+        connection=conn,
+        bundle=TokenBundle(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            expires_at=timezone.now() + timedelta(seconds=tokens["expires_in"]),
+            scope=tokens["scope"],
+        ),
+    )
+    BlingConnection.objects.filter(pk=conn.pk).update(
+        company_id=fake_bling.company_id, company_name="Loja Teste"
+    )
+    conn.refresh_from_db()
+    return conn

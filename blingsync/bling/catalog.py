@@ -10,14 +10,22 @@ CONTRACT: the signatures below are what the rest of blingsync codes against.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django.utils import timezone
+
+from blingsync.bling.client import api_items, api_request
 from blingsync.bling.types import (
     BlingCategory,
     BlingProduct,
     Company,
+    DepositBalance,
     Order,
+    OrderItem,
     OrderSituation,
     OrderSummary,
     SituationAlert,
@@ -32,6 +40,138 @@ PRODUCTS_ALL = 5
 STOCK_ZERO = 0
 STOCK_POSITIVE = 1
 STOCK_NEGATIVE = 2
+
+# Bling's datetimes are local Brazilian time without an offset.
+BLING_TZ = zoneinfo.ZoneInfo("America/Sao_Paulo")
+BLING_DATETIME = "%Y-%m-%d %H:%M:%S"
+# Ids per request for array filters (`idsProdutos[]`, `codigos[]`): the real maximum is
+# UNCONFIRMED; 100 matches the page size and keeps URLs short.
+IDS_PER_CALL = 100
+CODES_PER_CALL = 50
+# Bling refuses period filters spanning more than one year.
+MAX_SPAN = timedelta(days=365)
+SALES_MODULE_NAME = "vendas"
+
+
+# ------------------------------------------------------------------ translation helpers
+
+
+def _bling_datetime(value: datetime) -> str:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(BLING_TZ).strftime(BLING_DATETIME)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number or None  # Bling uses 0 for "none" (root category, no parent)
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _date(value: Any) -> date | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _id_of(obj: Any) -> int | None:
+    return _int_or_none(obj.get("id")) if isinstance(obj, dict) else None
+
+
+def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct:
+    stock = item.get("estoque")
+    available = None
+    if isinstance(stock, dict) and stock.get("saldoVirtualTotal") is not None:
+        available = _decimal(stock.get("saldoVirtualTotal"))
+    variation = item.get("variacao") if isinstance(item.get("variacao"), dict) else {}
+    parent = (
+        _int_or_none(item.get("idProdutoPai")) or _id_of(variation.get("produtoPai")) or parent_id
+    )
+    variations = tuple(
+        _product(v, parent_id=_int_or_none(item.get("id")))
+        for v in item.get("variacoes") or []
+        if isinstance(v, dict)
+    )
+    return BlingProduct(
+        id=int(item["id"]),
+        name=str(item.get("nome") or ""),
+        code=str(item.get("codigo") or ""),
+        situation=str(item.get("situacao") or ""),
+        format=str(item.get("formato") or ""),
+        parent_id=parent,
+        category_id=_id_of(item.get("categoria")),
+        available_stock=available,
+        variations=variations,
+    )
+
+
+def _data(body: Any) -> Any:
+    return body.get("data") if isinstance(body, dict) else None
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _year_windows(
+    since: datetime | None, until: datetime | None
+) -> list[tuple[datetime | None, datetime | None]]:
+    """Split [since, until] (until defaults to now) into spans Bling accepts (<= 1 year)."""
+    if since is None:
+        return [(None, until)]
+    end = until or timezone.now()
+    if end - since <= MAX_SPAN:
+        return [(since, until)]
+    windows = []
+    start = since
+    while start < end:
+        stop = min(start + MAX_SPAN, end)
+        windows.append((start, stop))
+        start = stop + timedelta(seconds=1)
+    return windows
+
+
+# ------------------------------------------------------------------ products
+
+
+def _products_params(
+    *,
+    criterio: int,
+    category_id: int | None,
+    changed_since: datetime | None,
+    changed_until: datetime | None,
+    product_ids: Iterable[int] | None,
+    codes: Iterable[str] | None,
+    stock_filter: int | None,
+    deposit_id: int | None,
+) -> list[tuple[str, Any]]:
+    params: list[tuple[str, Any]] = [("criterio", criterio)]
+    if category_id is not None:
+        params.append(("idCategoria", category_id))
+    if changed_since is not None:
+        params.append(("dataAlteracaoInicial", _bling_datetime(changed_since)))
+    if changed_until is not None:
+        params.append(("dataAlteracaoFinal", _bling_datetime(changed_until)))
+    params.extend(("idsProdutos[]", int(pid)) for pid in product_ids or ())
+    params.extend(("codigos[]", str(code)) for code in codes or ())
+    if stock_filter is not None:
+        params.append(("filtroSaldoEstoque", stock_filter))
+    if deposit_id is not None:
+        params.append(("filtroSaldoEstoqueDeposito", deposit_id))
+    return params
 
 
 def products_page(
@@ -48,68 +188,211 @@ def products_page(
     deposit_id: int | None = None,
 ) -> list[BlingProduct]:
     """One page of GET /produtos (list items: no category, `available_stock` set)."""
-    raise NotImplementedError
+    params = _products_params(
+        criterio=criterio,
+        category_id=category_id,
+        changed_since=changed_since,
+        changed_until=changed_until,
+        product_ids=product_ids,
+        codes=codes,
+        stock_filter=stock_filter,
+        deposit_id=deposit_id,
+    )
+    params += [("pagina", page), ("limite", page_size)]
+    items = _data(api_request("GET", "/produtos", params=params)) or []
+    return [_product(item) for item in items if isinstance(item, dict)]
 
 
 def products_iter(*, page_size: int = 100, **filters) -> Iterator[BlingProduct]:
     """Every product matching the filters of `products_page`, page after page, until a page
-    comes back shorter than `page_size`."""
-    raise NotImplementedError
+    comes back shorter than `page_size`. A `changed_since` older than a year is split into
+    one-year spans (Bling refuses longer ones)."""
+    since = filters.pop("changed_since", None)
+    until = filters.pop("changed_until", None)
+    for start, stop in _year_windows(since, until):
+        page = 1
+        while True:
+            batch = products_page(
+                page=page,
+                page_size=page_size,
+                changed_since=start,
+                changed_until=stop,
+                **filters,
+            )
+            yield from batch
+            if len(batch) < page_size:
+                break
+            page += 1
 
 
 def product_get(*, product_id: int) -> BlingProduct:
     """GET /produtos/{id}: with category_id and variations. Raises BlingNotFound."""
-    raise NotImplementedError
+    item = _data(api_request("GET", f"/produtos/{int(product_id)}"))
+    return _product(item)
 
 
 def product_code_set(*, product_id: int, code: str) -> None:
     """PATCH /produtos/{id} with {"codigo": code} only (never a PUT of a partial body)."""
-    raise NotImplementedError
+    api_request("PATCH", f"/produtos/{int(product_id)}", json_body={"codigo": code})
 
 
 def product_situation_set(*, product_id: int, situation: str) -> None:
     """PATCH /produtos/{id}/situacoes {"situacao": "A"|"I"} (204)."""
-    raise NotImplementedError
+    api_request(
+        "PATCH", f"/produtos/{int(product_id)}/situacoes", json_body={"situacao": situation}
+    )
 
 
 def products_situation_set(*, product_ids: list[int], situation: str) -> list[SituationAlert]:
     """POST /produtos/situacoes; returns the per-product failures (`alertas`), empty when all
-    were applied."""
-    raise NotImplementedError
+    were applied. Sent in batches of IDS_PER_CALL (setting a situation is idempotent, so a
+    failed batch may be retried)."""
+    alerts: list[SituationAlert] = []
+    for chunk in _chunks([int(pid) for pid in product_ids], IDS_PER_CALL):
+        body = api_request(
+            "POST",
+            "/produtos/situacoes",
+            json_body={"idsProdutos": chunk, "situacao": situation},
+            idempotent=True,
+        )
+        data = _data(body)
+        raw_alerts = data.get("alertas") if isinstance(data, dict) else None
+        for alert in raw_alerts or []:
+            if not isinstance(alert, dict):
+                continue
+            err = alert.get("error") if isinstance(alert.get("error"), dict) else {}
+            alerts.append(
+                SituationAlert(
+                    product_id=int(alert.get("id") or 0),
+                    error_type=str(err.get("type") or ""),
+                    message=str(err.get("description") or err.get("message") or ""),
+                )
+            )
+    return alerts
 
 
 def products_with_codes(*, codes: Iterable[str]) -> list[BlingProduct]:
     """Products (any situation) that already use one of `codes` (GET /produtos codigos[])."""
-    raise NotImplementedError
+    wanted = sorted({str(c) for c in codes if str(c).strip()})
+    found: dict[int, BlingProduct] = {}
+    for chunk in _chunks(wanted, CODES_PER_CALL):
+        for product in products_iter(criterio=PRODUCTS_ALL, codes=chunk):
+            found[product.id] = product
+    return list(found.values())
 
 
 def categories_iter() -> Iterator[BlingCategory]:
     """Every product category (GET /categorias/produtos, pages of 100)."""
-    raise NotImplementedError
+    for item in api_items("/categorias/produtos", page_size=100):
+        yield BlingCategory(
+            id=int(item["id"]),
+            description=str(item.get("descricao") or ""),
+            parent_id=_id_of(item.get("categoriaPai")),
+        )
+
+
+# ------------------------------------------------------------------ stock
 
 
 def stock_balances(*, product_ids: list[int], deposit_id: int | None = None) -> list[StockBalance]:
-    """GET /estoques/saldos (or /estoques/saldos/{deposit}) for up to 100 products."""
-    raise NotImplementedError
+    """GET /estoques/saldos (or /estoques/saldos/{deposit}) for the products, in calls of up
+    to 100 ids."""
+    path = "/estoques/saldos" if deposit_id is None else f"/estoques/saldos/{int(deposit_id)}"
+    out: list[StockBalance] = []
+    for chunk in _chunks([int(pid) for pid in product_ids], IDS_PER_CALL):
+        params = [("idsProdutos[]", pid) for pid in chunk]
+        for item in _data(api_request("GET", path, params=params)) or []:
+            product = item.get("produto") if isinstance(item.get("produto"), dict) else {}
+            deposits = tuple(
+                DepositBalance(
+                    deposit_id=int(dep.get("id") or 0),
+                    physical=_decimal(dep.get("saldoFisico")),
+                    available=_decimal(dep.get("saldoVirtual")),
+                )
+                for dep in item.get("depositos") or []
+                if isinstance(dep, dict)
+            )
+            out.append(
+                StockBalance(
+                    product_id=int(product.get("id") or 0),
+                    code=str(product.get("codigo") or ""),
+                    physical_total=_decimal(item.get("saldoFisicoTotal")),
+                    available_total=_decimal(item.get("saldoVirtualTotal")),
+                    deposits=deposits,
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ orders
 
 
 def orders_iter(
     *, changed_since: datetime, changed_until: datetime | None = None
 ) -> Iterator[OrderSummary]:
     """GET /pedidos/vendas by dataAlteracaoInicial/Final (spans over a year are split)."""
-    raise NotImplementedError
+    seen: set[int] = set()
+    for start, stop in _year_windows(changed_since, changed_until):
+        params: list[tuple[str, Any]] = [("dataAlteracaoInicial", _bling_datetime(start))]
+        if stop is not None:
+            params.append(("dataAlteracaoFinal", _bling_datetime(stop)))
+        for item in api_items("/pedidos/vendas", params=params, page_size=100):
+            order_id = int(item["id"])
+            if order_id in seen:
+                continue
+            seen.add(order_id)
+            yield OrderSummary(
+                id=order_id,
+                number=str(item.get("numero") or ""),
+                date=_date(item.get("data")),
+                situation_id=_id_of(item.get("situacao")),
+            )
 
 
 def order_get(*, order_id: int) -> Order:
     """GET /pedidos/vendas/{id}: with its items."""
-    raise NotImplementedError
+    item = _data(api_request("GET", f"/pedidos/vendas/{int(order_id)}")) or {}
+    items = tuple(
+        OrderItem(
+            product_id=_id_of(line.get("produto")),
+            code=str(line.get("codigo") or ""),
+            quantity=_decimal(line.get("quantidade")),
+        )
+        for line in item.get("itens") or []
+        if isinstance(line, dict)
+    )
+    return Order(
+        id=int(item.get("id") or order_id),
+        number=str(item.get("numero") or ""),
+        date=_date(item.get("data")),
+        situation_id=_id_of(item.get("situacao")),
+        items=items,
+    )
 
 
 def order_situations() -> list[OrderSituation]:
-    """Situations of the sales module ("Vendas"), resolved through /situacoes/modulos."""
-    raise NotImplementedError
+    """Situations of the sales module ("Vendas"), resolved through /situacoes/modulos.
+    Empty when the account has no such module."""
+    modules = _data(api_request("GET", "/situacoes/modulos")) or []
+    module_id = next(
+        (
+            int(m["id"])
+            for m in modules
+            if isinstance(m, dict) and str(m.get("nome") or "").strip().lower() == SALES_MODULE_NAME
+        ),
+        None,
+    )
+    if module_id is None:
+        return []
+    situations = _data(api_request("GET", f"/situacoes/modulos/{module_id}")) or []
+    return [
+        OrderSituation(id=int(s["id"]), name=str(s.get("nome") or ""))
+        for s in situations
+        if isinstance(s, dict)
+    ]
 
 
 def company_get() -> Company:
     """GET /empresas/me/dados-basicos."""
-    raise NotImplementedError
+    data = _data(api_request("GET", "/empresas/me/dados-basicos")) or {}
+    return Company(id=str(data.get("id") or ""), name=str(data.get("nome") or ""))

@@ -32,6 +32,9 @@ class BlingConnection(models.Model):
     last_refresh_ok = models.BooleanField(_("última renovação ok"), null=True, blank=True)
     last_refresh_error = models.TextField(_("erro da última renovação"), blank=True)
     connected_at = models.DateTimeField(_("conectado em"), null=True, blank=True)
+    # sha256 of the last authorization code exchanged: claimed by conditional UPDATE before
+    # the exchange, so a reloaded callback (or a second process) never sends it twice.
+    oauth_code_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
