@@ -1,0 +1,170 @@
+"""A member of staff in a real (headless) Chromium: logs in, opens the dashboard, switches the
+mode to live with the confirmation, presses "run now" for codes in dry-run and sees the run.
+
+Selenium drives the Debian `chromium` with the Debian `chromium-driver` (same package source,
+so versions always match); Selenium Manager is never asked for anything because both paths
+are given. `.ci/run` installs the two packages when missing; the test is skipped, saying so,
+only where they are absent. A screenshot of each step lands in tests/artifacts/ (ignored by
+git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from blingsync import jobrunner
+from blingsync.models import JobRun, RuntimeSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PASSWORD = "segredo-forte-123"
+
+
+def _missing() -> str | None:
+    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.path.exists(path):
+            return f"{path} not found: install the Debian package {package} (.ci/run does)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture
+def browser():
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="blingsync-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+        "--lang=pt-BR",
+    ):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "pt-BR,pt"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def codes_job(request, monkeypatch, fake_bling):
+    """The real codes sweep against the fake Bling when it is registered (connected through
+    the `bling_connected` fixture when that exists); otherwise a trivial stand-in handler."""
+    if "codes" in jobrunner._REGISTRY:
+        try:
+            request.getfixturevalue("bling_connected")
+        except pytest.FixtureLookupError:
+            pass  # not connected: the run is still recorded (skipped or failed), and shown
+        return "real"
+
+    def handler(ctx: jobrunner.JobContext) -> None:
+        ctx.count("seen", 1)
+
+    monkeypatch.setitem(
+        jobrunner._REGISTRY, "codes", jobrunner.JobSpec(kind="codes", handler=handler)
+    )
+    return "stand-in"
+
+
+def click_and_wait(driver, element) -> None:
+    """Click something that loads a new page and wait until the new page has replaced the old
+    one (the database is checked right after, so the request must have finished)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def shot(driver, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"staff_flow_{name}.png"))
+
+
+def test_staff_switch_to_live_and_run_codes_in_dry_run(
+    browser, live_server, django_user_model, codes_job
+):
+    from selenium.webdriver.common.by import By
+
+    django_user_model.objects.create_superuser(
+        username="ana", email="ana@example.com", password=PASSWORD
+    )
+    driver = browser
+
+    # Log in; the login page sends us on to the dashboard.
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys("ana")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    assert driver.current_url.endswith("/dashboard/")
+    assert "Simulação" in driver.find_element(By.ID, "dash-mode-value").text
+    shot(driver, "1_dashboard")
+
+    # Switch to live: refused without the confirmation, accepted with it.
+    click_and_wait(driver, driver.find_element(By.ID, "dash-change-mode"))
+    driver.find_element(By.CSS_SELECTOR, "input[name=mode][value=live]").click()
+    click_and_wait(driver, driver.find_element(By.NAME, "_save"))
+    assert "Marque a confirmação" in driver.page_source
+    assert RuntimeSettings.load().mode == "dry_run"
+    driver.find_element(By.CSS_SELECTOR, "input[name=mode][value=live]").click()
+    driver.find_element(By.NAME, "confirm_live").click()
+    shot(driver, "2_confirm_live")
+    click_and_wait(driver, driver.find_element(By.NAME, "_save"))
+    assert RuntimeSettings.load().mode == "live"
+
+    # Back on the dashboard: live, and "run now" for codes with the dry-run box ticked.
+    driver.get(f"{live_server.url}/dashboard/")
+    assert "Ao vivo" in driver.find_element(By.ID, "dash-mode-value").text
+    row = driver.find_element(By.ID, "dash-kind-codes")
+    dry_run_box = row.find_element(By.NAME, "dry_run")
+    if not dry_run_box.is_selected():
+        dry_run_box.click()
+    click_and_wait(driver, row.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    # The run is queued (and, with the inline test queue, already done) and shows up.
+    assert driver.current_url.endswith("/dashboard/")
+    run = JobRun.objects.get(kind="codes")
+    assert run.params == {"dry_run": True}, run.error
+    assert run.trigger == JobRun.Trigger.ADMIN and run.requested_by == "ana"
+    row = driver.find_element(By.ID, "dash-kind-codes")
+    assert f"#{run.pk}" in row.text
+    assert "simulação" in row.text
+    assert "colocada na fila" in driver.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    shot(driver, "3_run_queued")
+
+    driver.get(f"{live_server.url}/admin/blingsync/jobrun/")
+    assert driver.find_element(By.LINK_TEXT, str(run.pk))
+    shot(driver, "4_job_runs")
