@@ -1,4 +1,10 @@
-"""Code counters (one per prefix) and the assignment of codes to Bling products."""
+"""Code counters (one per prefix) and the assignment of codes to Bling products.
+
+The unique constraints are the guarantees of SPEC 5.4: `bling_product_id` unique (a product
+never gets two codes, whoever races for it) and `code` unique (a code never goes to two
+products). Allocation (`products.codes`) increments the counter and inserts the assignment in
+one transaction, so a lost race rolls the increment back and leaves no gap.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CodeCounter(models.Model):
+    """The last number handed out (or known to be used in Bling) for a prefix."""
+
     prefix = models.CharField(_("prefixo"), max_length=10, unique=True)
     last_value = models.PositiveIntegerField(_("último número"), default=0)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
@@ -21,18 +29,35 @@ class CodeCounter(models.Model):
 
 
 class CodeAssignment(models.Model):
+    """A code given to a Bling product (or variation).
+
+    reserved: allocated, not yet written to Bling (or the write's outcome is unknown);
+    applied: Bling holds it; failed: the write failed, the sweep retries it with this same
+    code; discarded: the product got another code in Bling (set by hand) or was deleted, so
+    this code was never used (its number is not handed out again).
+    """
+
     class Status(models.TextChoices):
         RESERVED = "reserved", _("reservado")
         APPLIED = "applied", _("aplicado no Bling")
         FAILED = "failed", _("falhou")
+        DISCARDED = "discarded", _("descartado")
+
+    PENDING_STATUSES = (Status.RESERVED, Status.FAILED)
 
     bling_product_id = models.BigIntegerField(_("id do produto no Bling"), unique=True)
     code = models.CharField(_("código"), max_length=40, unique=True)
     prefix = models.CharField(_("prefixo"), max_length=10, db_index=True)
     number = models.PositiveIntegerField(_("número"))
+    parent_product_id = models.BigIntegerField(_("produto pai (variação)"), null=True, blank=True)
     status = models.CharField(
-        _("situação"), max_length=10, choices=Status.choices, default=Status.RESERVED
+        _("situação"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.RESERVED,
+        db_index=True,
     )
+    rule = models.CharField(_("regra"), max_length=300, blank=True)
     attempts = models.PositiveIntegerField(_("tentativas"), default=0)
     error = models.TextField(_("erro"), blank=True)
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)

@@ -1,0 +1,225 @@
+"""The code sweep (`sweep_codes`, job kind `codes`): every product without a code gets one.
+
+Calls, in order (the lower bound is list pages + writes; we add one code lookup per page
+that has products to code, which the spec requires before writing):
+1. Retry: assignments left `reserved` or `failed` are re-read in batches of 100
+   (`GET /produtos?idsProdutos[]=...`) and written again with the same code (or settled if
+   Bling already shows a code).
+2. For each mirrored category whose effective rule generates codes (deepest first), list its
+   products: `GET /produtos?idCategoria=...&criterio=5` (+ `dataAlteracaoInicial` = since),
+   pages of `sweep_page_size` (100). List items carry no category, so the category we listed
+   is the product's category: no detail call per product. A product that shows up under
+   two categories (should Bling's filter include subcategories) is decided by the deepest.
+3. Each page's products without a code go through `codes_apply` (one `codigos[]` lookup,
+   then one PATCH each).
+
+Variations. The OpenAPI document says nothing on whether `idCategoria` matches variations;
+a variation's detail carries its parent's `categoria`, and list items of variations carry
+`idProdutoPai`, so we expect them in the category listing (the fake does this) and decide
+them with the category listed, i.e. their parent's rule, at no extra cost. In case the real
+API leaves them out, a full sweep (no `since`) reads the detail of each listed parent with
+variations (`formato` "V") none of whose variations appeared in the listing: one call per
+such parent, never one per product. (Sweeps with `since` skip that fallback: a listed
+parent's unchanged variations are legitimately absent then.)
+
+`--limit N` caps the number of products given a code (or, in dry-run, that would be).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from blingsync.bling import catalog
+from blingsync.bling.types import BlingProduct
+from blingsync.jobrunner import JobContext, JobStopped, register_job
+from blingsync.runtime import runtime_settings_get
+from products.codes import (
+    ALREADY_CODED,
+    CODED,
+    FAILED,
+    PRODUCT_EXCLUDED,
+    PRODUCT_NOT_FOUND,
+    SKIPPED,
+    WOULD_CODE,
+    CodeResult,
+    CodeTarget,
+    DryRunPeek,
+    code_reconcile,
+    codes_apply,
+)
+from products.models import Category, CodeAssignment
+from products.rules import CategoryNode, CodeDecision
+from products.selectors import categories_generating_codes, category_nodes_load
+
+logger = logging.getLogger(__name__)
+
+HAS_CODE = "has_code"
+LIMIT_REACHED = "limit_reached"
+ID_BATCH = 100
+
+
+@dataclass
+class _SweepState:
+    ctx: JobContext
+    peek: DryRunPeek = field(default_factory=DryRunPeek)
+    seen_ids: set[int] = field(default_factory=set)
+    coded: int = 0
+    # listed parents with variations -> their category's decision (for the fallback)
+    parents: dict[int, CodeDecision] = field(default_factory=dict)
+    listed_variation_parents: set[int] = field(default_factory=set)
+
+    @property
+    def remaining(self) -> int | None:
+        limit = self.ctx.limit
+        return None if limit is None else max(0, int(limit) - self.coded)
+
+    def record(self, results: list[CodeResult]) -> None:
+        for result in results:
+            if result.outcome in (CODED, WOULD_CODE):
+                self.coded += 1
+                self.ctx.count("changed")
+            elif result.outcome == ALREADY_CODED:
+                self.ctx.skip(HAS_CODE)
+            elif result.outcome == SKIPPED:
+                self.ctx.skip(result.reason or "skipped")
+            elif result.outcome == FAILED:
+                self.ctx.count("errors")
+
+
+def _apply(state: _SweepState, targets: list[CodeTarget]) -> None:
+    remaining = state.remaining
+    if remaining is not None and len(targets) > remaining:
+        state.ctx.skip(LIMIT_REACHED, len(targets) - remaining)
+        targets = targets[:remaining]
+    if targets:
+        state.record(codes_apply(targets=targets, dry_run=state.ctx.dry_run, peek=state.peek))
+
+
+def _retry_pending(state: _SweepState) -> None:
+    """Write again, with the same code, what an earlier run could not write."""
+    pending = list(
+        CodeAssignment.objects.filter(status__in=CodeAssignment.PENDING_STATUSES).order_by("id")
+    )
+    if not pending:
+        return
+    state.ctx.note("retried", len(pending))
+    for start in range(0, len(pending), ID_BATCH):
+        if state.remaining == 0:
+            return
+        batch = pending[start : start + ID_BATCH]
+        found = {
+            p.id: p
+            for p in catalog.products_page(
+                page=1,
+                page_size=ID_BATCH,
+                criterio=catalog.PRODUCTS_ALL,
+                product_ids=[a.bling_product_id for a in batch],
+            )
+        }
+        targets = []
+        for assignment in batch:
+            product = found.get(assignment.bling_product_id)
+            state.seen_ids.add(assignment.bling_product_id)
+            state.ctx.count("seen")
+            if product is None or product.situation == "E":
+                if not state.ctx.dry_run:
+                    CodeAssignment.objects.filter(pk=assignment.pk).update(
+                        status=CodeAssignment.Status.DISCARDED,
+                        error="produto não encontrado (ou excluído) no Bling",
+                    )
+                state.ctx.skip(PRODUCT_NOT_FOUND if product is None else PRODUCT_EXCLUDED)
+            elif product.has_code:
+                if not state.ctx.dry_run:
+                    code_reconcile(product_id=product.id, code_in_bling=product.code)
+                state.ctx.skip(HAS_CODE)
+            else:
+                targets.append(
+                    CodeTarget(
+                        assignment.bling_product_id,
+                        assignment.prefix,
+                        assignment.rule,
+                        assignment.parent_product_id,
+                    )
+                )
+        _apply(state, targets)
+
+
+def _page_targets(
+    state: _SweepState, items: list[BlingProduct], decision: CodeDecision
+) -> list[CodeTarget]:
+    targets = []
+    for product in items:
+        if product.id in state.seen_ids:
+            continue
+        state.seen_ids.add(product.id)
+        state.ctx.count("seen")
+        if product.is_variation:
+            state.listed_variation_parents.add(product.parent_id)
+        elif product.format == "V":
+            state.parents[product.id] = decision
+        if product.situation == "E":
+            state.ctx.skip(PRODUCT_EXCLUDED)
+        elif product.has_code:
+            state.ctx.skip(HAS_CODE)
+        else:
+            targets.append(
+                CodeTarget(product.id, decision.prefix, decision.rule, product.parent_id)
+            )
+    return targets
+
+
+def _sweep_category(
+    state: _SweepState, node: CategoryNode, decision: CodeDecision, page_size: int
+) -> None:
+    ctx = state.ctx
+    page = 1
+    while state.remaining != 0:
+        items = catalog.products_page(
+            page=page,
+            page_size=page_size,
+            criterio=catalog.PRODUCTS_ALL,
+            category_id=node.id,
+            changed_since=ctx.since,
+        )
+        _apply(state, _page_targets(state, items, decision))
+        ctx.progress(len(state.seen_ids), None, node.label)
+        if len(items) < page_size:
+            return
+        page += 1
+
+
+def _sweep_unlisted_variations(state: _SweepState) -> None:
+    """Fallback for an API that does not list variations under idCategoria (see above)."""
+    for parent_id, decision in state.parents.items():
+        if parent_id in state.listed_variation_parents or state.remaining == 0:
+            continue
+        parent = catalog.product_get(product_id=parent_id)
+        _apply(state, _page_targets(state, list(parent.variations), decision))
+
+
+def codes_sweep(ctx: JobContext) -> None:
+    """The `codes` job: retry pending assignments, then code every listed product."""
+    started = time.monotonic()
+    if not Category.objects.exists():
+        raise JobStopped(
+            "nenhuma categoria espelhada: rode `python manage.py sync_categories` primeiro"
+        )
+    state = _SweepState(ctx=ctx)
+    page_size = runtime_settings_get().sweep_page_size or 100
+    _retry_pending(state)
+    categories = categories_generating_codes(nodes=category_nodes_load())
+    ctx.note("categories", len(categories))
+    for node, decision in categories:
+        if state.remaining == 0:
+            break
+        _sweep_category(state, node, decision, page_size)
+    if ctx.since is None:
+        _sweep_unlisted_variations(state)
+    ctx.note("coded", state.coded)
+    ctx.note("duration_seconds", round(time.monotonic() - started, 1))
+    ctx.progress(len(state.seen_ids), len(state.seen_ids), "concluído")
+
+
+register_job("codes")(codes_sweep)

@@ -1,0 +1,105 @@
+"""Reading category rules from the database into the plain data `products.rules` works on.
+
+`category_rule_effective(category_id=...)` is the entry point for other features (the
+sold-out helper asks it whether a category's sold-out products may be deactivated).
+"""
+
+from __future__ import annotations
+
+from products.models import Category, CategoryRule
+from products.prefixes import name_key
+from products.rules import (
+    CategoryNode,
+    CodeDecision,
+    EffectiveRule,
+    RuleSettings,
+    category_chain,
+    code_decide,
+    rule_effective,
+    rule_for_unknown,
+)
+
+
+def _settings(rule: CategoryRule) -> RuleSettings:
+    return RuleSettings(
+        prefix=rule.prefix.strip(),
+        code_policy=rule.code_policy,
+        deactivate_when_sold_out=rule.deactivate_when_sold_out,
+    )
+
+
+def category_nodes_load() -> dict[int, CategoryNode]:
+    """Every mirrored category (removed ones too) with the rule that applies to it.
+
+    A category's own rule (by id) wins; a category without one takes a rule by name that is
+    not attached to a category yet (e.g. one staff just added), matched case- and
+    accent-insensitively.
+    """
+    by_id: dict[int, RuleSettings] = {}
+    by_name: dict[str, RuleSettings] = {}
+    for rule in CategoryRule.objects.all().order_by("id"):
+        if rule.category_id is not None:
+            by_id[rule.category_id] = _settings(rule)
+        elif rule.name_match.strip():
+            by_name.setdefault(name_key(rule.name_match), _settings(rule))
+    nodes: dict[int, CategoryNode] = {}
+    for cat in Category.objects.all().only(
+        "id", "description", "parent_id", "full_path", "removed_at"
+    ):
+        rule = by_id.get(cat.id) or by_name.get(name_key(cat.description))
+        nodes[cat.id] = CategoryNode(
+            id=cat.id,
+            name=cat.description,
+            parent_id=cat.parent_id,
+            rule=rule,
+            removed=cat.removed_at is not None,
+            path=cat.full_path,
+        )
+    return nodes
+
+
+def category_rule_effective(
+    *, category_id: int | None, nodes: dict[int, CategoryNode] | None = None
+) -> EffectiveRule:
+    """The effective rule of a category (inheritance applied).
+
+    `category_id` None/0 (no category) gives the defaults; a category that is not mirrored
+    gives `known=False`, no code and `deactivate_when_sold_out=False` (see
+    `products.rules.rule_for_unknown`). Pass `nodes` (from `category_nodes_load`) when asking
+    about many categories.
+    """
+    if not category_id:
+        return rule_for_unknown(None)
+    nodes = category_nodes_load() if nodes is None else nodes
+    chain = category_chain(category_id, nodes)
+    if chain is None:
+        return rule_for_unknown(category_id)
+    return rule_effective(chain)
+
+
+def category_code_decision(
+    *, category_id: int | None, nodes: dict[int, CategoryNode] | None = None
+) -> CodeDecision:
+    """Whether products of `category_id` get a code, with which prefix, and why."""
+    if not category_id:
+        return code_decide(category_id=None, chain=None)
+    nodes = category_nodes_load() if nodes is None else nodes
+    return code_decide(category_id=category_id, chain=category_chain(category_id, nodes))
+
+
+def categories_generating_codes(
+    *, nodes: dict[int, CategoryNode] | None = None
+) -> list[tuple[CategoryNode, CodeDecision]]:
+    """Mirrored, not removed categories whose products get codes, deepest first (so a
+    product listed under a parent and a subcategory is decided by the subcategory)."""
+    nodes = category_nodes_load() if nodes is None else nodes
+    found = []
+    for node in nodes.values():
+        if node.removed:
+            continue
+        chain = category_chain(node.id, nodes)
+        decision = code_decide(category_id=node.id, chain=chain)
+        if decision.generates:
+            found.append((len(chain or ()), node, decision))
+    found.sort(key=lambda item: (-item[0], item[1].label))
+    return [(node, decision) for _, node, decision in found]
