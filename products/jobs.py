@@ -1,4 +1,10 @@
 """Job kinds of the products app, registered by importing the modules that define them:
 codes, categories and seed_counters (code sweep) and stock and orders (sold-out sweep)."""
 
-from products import category_sync, code_sweep, seed_counters  # noqa: E402,F401
+from products import (  # noqa: F401
+    category_sync,
+    code_sweep,
+    order_sweep,
+    seed_counters,
+    stock_sweep,
+)

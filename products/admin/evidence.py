@@ -1,1 +1,376 @@
-"""Admin of products: evidence."""
+"""Admin of the sold-out evidence: stock movements, sale lines and, per product, the evidence
+and every decision taken on it ("why was this product deactivated?").
+
+The ledger is read-only here: it is what Bling told blingsync. Staff can ask for a product to
+be evaluated again (queued, never inside the request) and can take a product away from
+automatic reactivation.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from blingsync.audit import audit_record
+from blingsync.models import AuditLog
+from products.models import ProductStockState, SaleLine, StockMovement
+
+_EVIDENCE_ROWS = 30
+_AUDIT_ACTIONS = (
+    AuditLog.Action.PRODUCT_DEACTIVATED,
+    AuditLog.Action.PRODUCT_REACTIVATED,
+    AuditLog.Action.SOLD_OUT_KEPT,
+)
+
+
+def _changelist(model: str, **params: object) -> str:
+    return reverse(f"admin:{model}_changelist") + "?" + urlencode(params)
+
+
+def _state_link(product_id: int) -> str:
+    state = ProductStockState.objects.filter(bling_product_id=product_id).only("pk").first()
+    if state is None:
+        return str(product_id)
+    url = reverse("admin:products_productstockstate_change", args=[state.pk])
+    return format_html('<a href="{}">{}</a>', url, product_id)
+
+
+def _amount(value) -> str:
+    if value is None:
+        return "—"
+    normalized = value.normalize()
+    return str(int(normalized)) if normalized == normalized.to_integral() else str(normalized)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(_ReadOnly):
+    list_display = [
+        "occurred_at",
+        "product_link",
+        "operation",
+        "quantity_display",
+        "virtual_total_display",
+        "physical_total_display",
+        "deposit_id",
+        "event_type",
+    ]
+    list_filter = ["operation", "event_type", "occurred_at"]
+    date_hierarchy = "occurred_at"
+    search_fields = ["=bling_product_id", "=event_id"]
+    search_help_text = _("Busque pelo id do produto no Bling ou pelo id do evento.")
+
+    @admin.display(description=_("produto"), ordering="bling_product_id")
+    def product_link(self, obj: StockMovement) -> str:
+        return _state_link(obj.bling_product_id)
+
+    @admin.display(description=_("quantidade"), ordering="quantity")
+    def quantity_display(self, obj: StockMovement) -> str:
+        return _amount(obj.quantity)
+
+    @admin.display(description=_("saldo disponível depois"), ordering="virtual_total")
+    def virtual_total_display(self, obj: StockMovement) -> str:
+        return _amount(obj.virtual_total)
+
+    @admin.display(description=_("saldo físico depois"), ordering="physical_total")
+    def physical_total_display(self, obj: StockMovement) -> str:
+        return _amount(obj.physical_total)
+
+
+@admin.register(SaleLine)
+class SaleLineAdmin(_ReadOnly):
+    list_display = [
+        "order_date",
+        "order_display",
+        "line",
+        "product_link",
+        "product_code",
+        "quantity_display",
+        "situation_name",
+        "counted",
+        "first_seen_at",
+    ]
+    list_filter = ["counted", "situation_name", "order_date"]
+    date_hierarchy = "order_date"
+    search_fields = ["=bling_product_id", "=order_id", "=order_number", "product_code"]
+    search_help_text = _("Busque pelo id do produto, pelo pedido (id ou número) ou pelo código.")
+
+    @admin.display(description=_("pedido"), ordering="order_id")
+    def order_display(self, obj: SaleLine) -> str:
+        return f"{obj.order_number} ({obj.order_id})" if obj.order_number else str(obj.order_id)
+
+    @admin.display(description=_("produto"), ordering="bling_product_id")
+    def product_link(self, obj: SaleLine) -> str:
+        return _state_link(obj.bling_product_id)
+
+    @admin.display(description=_("quantidade"), ordering="quantity")
+    def quantity_display(self, obj: SaleLine) -> str:
+        return _amount(obj.quantity)
+
+
+class _DeactivatedByFilter(admin.SimpleListFilter):
+    title = _("quem inativou")
+    parameter_name = "by"
+
+    def lookups(self, request, model_admin):
+        return [("blingsync", _("inativado pelo blingsync")), ("other", _("outros"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "blingsync":
+            return queryset.filter(deactivated_by_blingsync=True)
+        if self.value() == "other":
+            return queryset.filter(deactivated_by_blingsync=False)
+        return queryset
+
+
+@admin.register(ProductStockState)
+class ProductStockStateAdmin(admin.ModelAdmin):
+    list_display = [
+        "bling_product_id",
+        "code",
+        "name",
+        "situation",
+        "available_display",
+        "last_verdict",
+        "reason_short",
+        "deactivated_by_blingsync",
+        "sold_out_since",
+        "last_evaluated_at",
+    ]
+    list_filter = [
+        "last_verdict",
+        "last_rule",
+        _DeactivatedByFilter,
+        "situation",
+        "last_evaluated_at",
+    ]
+    search_fields = ["=bling_product_id", "code", "name"]
+    search_help_text = _("Busque pelo id do produto no Bling, pelo código ou pelo nome.")
+    actions = ["evaluate_again", "stop_reactivation"]
+    fieldsets = [
+        (
+            _("Produto"),
+            {"fields": ["bling_product_id", "code", "name", "category_id", "situation"]},
+        ),
+        (
+            _("Última decisão"),
+            {
+                "fields": [
+                    "last_verdict",
+                    "last_rule",
+                    "last_reason",
+                    "last_evaluated_at",
+                    "available_stock",
+                    "sold_out_since",
+                    "last_positive_at",
+                    "last_positive_stock",
+                    "deactivated_by_blingsync",
+                    "deactivated_at",
+                    "reactivated_at",
+                ]
+            },
+        ),
+        (
+            _("Evidências e decisões"),
+            {"fields": ["decisions_table", "movements_table", "sales_table", "links"]},
+        ),
+    ]
+    readonly_fields = [
+        "bling_product_id",
+        "code",
+        "name",
+        "category_id",
+        "situation",
+        "last_verdict",
+        "last_rule",
+        "last_reason",
+        "last_evaluated_at",
+        "available_stock",
+        "sold_out_since",
+        "last_positive_at",
+        "last_positive_stock",
+        "deactivated_by_blingsync",
+        "deactivated_at",
+        "reactivated_at",
+        "decisions_table",
+        "movements_table",
+        "sales_table",
+        "links",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("saldo disponível"), ordering="available_stock")
+    def available_display(self, obj: ProductStockState) -> str:
+        return _amount(obj.available_stock)
+
+    @admin.display(description=_("motivo"))
+    def reason_short(self, obj: ProductStockState) -> str:
+        text = obj.last_reason
+        return text if len(text) <= 90 else text[:89] + "…"
+
+    @admin.display(description=_("decisões (auditoria)"))
+    def decisions_table(self, obj: ProductStockState) -> str:
+        entries = AuditLog.objects.filter(
+            bling_product_id=obj.bling_product_id, action__in=_AUDIT_ACTIONS
+        ).order_by("-created_at", "-id")[:_EVIDENCE_ROWS]
+        rows = [
+            (
+                reverse("admin:blingsync_auditlog_change", args=[e.pk]),
+                e.created_at.strftime("%d/%m/%Y %H:%M"),
+                e.get_action_display(),
+                e.get_outcome_display(),
+                e.get_source_display(),
+                e.error or e.reason,
+            )
+            for e in entries
+        ]
+        return _table(
+            [_("quando"), _("ação"), _("resultado"), _("origem"), _("motivo")],
+            rows,
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        )
+
+    @admin.display(description=_("movimentos de estoque"))
+    def movements_table(self, obj: ProductStockState) -> str:
+        movements = StockMovement.objects.filter(bling_product_id=obj.bling_product_id)[
+            :_EVIDENCE_ROWS
+        ]
+        rows = [
+            (
+                m.occurred_at.strftime("%d/%m/%Y %H:%M"),
+                m.get_operation_display(),
+                _amount(m.quantity),
+                _amount(m.virtual_total),
+                _amount(m.physical_total),
+                m.deposit_id or "—",
+            )
+            for m in movements
+        ]
+        return _table(
+            [
+                _("quando"),
+                _("operação"),
+                _("quantidade"),
+                _("disponível"),
+                _("físico"),
+                _("depósito"),
+            ],
+            rows,
+            "<tr>" + "<td>{}</td>" * 6 + "</tr>",
+        )
+
+    @admin.display(description=_("itens vendidos"))
+    def sales_table(self, obj: ProductStockState) -> str:
+        lines = SaleLine.objects.filter(bling_product_id=obj.bling_product_id)[:_EVIDENCE_ROWS]
+        rows = [
+            (
+                line.order_date.strftime("%d/%m/%Y"),
+                line.order_number or line.order_id,
+                _amount(line.quantity),
+                line.situation_name or "—",
+                _("sim") if line.counted else _("não (cancelado)"),
+            )
+            for line in lines
+        ]
+        return _table(
+            [_("data"), _("pedido"), _("quantidade"), _("situação"), _("conta como venda")],
+            rows,
+            "<tr>" + "<td>{}</td>" * 5 + "</tr>",
+        )
+
+    @admin.display(description=_("ver tudo"))
+    def links(self, obj: ProductStockState) -> str:
+        pid = obj.bling_product_id
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            _changelist("blingsync_auditlog", bling_product_id=pid),
+            _("auditoria do produto"),
+            _changelist("products_stockmovement", bling_product_id=pid),
+            _("todos os movimentos"),
+            _changelist("products_saleline", bling_product_id=pid),
+            _("todos os itens vendidos"),
+        )
+
+    @admin.action(description=_("Reavaliar agora (na fila)"))
+    def evaluate_again(self, request: HttpRequest, queryset: QuerySet[ProductStockState]) -> None:
+        from django_q.tasks import async_task
+
+        ids = list(queryset.values_list("bling_product_id", flat=True))
+        for pid in ids:
+            transaction.on_commit(
+                lambda pid=pid: async_task(
+                    "products.soldout.product_stock_evaluate",
+                    product_id=pid,
+                    task_name=f"stock-evaluate-{pid}",
+                )
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d produto enviado para reavaliação.",
+                "%(n)d produtos enviados para reavaliação.",
+                len(ids),
+            )
+            % {"n": len(ids)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Não reativar automaticamente (tratar como inativado pela equipe)"))
+    def stop_reactivation(
+        self, request: HttpRequest, queryset: QuerySet[ProductStockState]
+    ) -> None:
+        changed = 0
+        for state in queryset.filter(deactivated_by_blingsync=True):
+            state.deactivated_by_blingsync = False
+            state.save(update_fields=["deactivated_by_blingsync"])
+            audit_record(
+                action=AuditLog.Action.RULE_CHANGED,
+                bling_product_id=state.bling_product_id,
+                code=state.code,
+                before={"inativado_pelo_blingsync": True},
+                after={"inativado_pelo_blingsync": False},
+                reason="a equipe pediu para não reativar automaticamente este produto",
+                source=AuditLog.Source.ADMIN,
+                actor=request.user.get_username(),
+            )
+            changed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d produto não será mais reativado automaticamente.",
+                "%(n)d produtos não serão mais reativados automaticamente.",
+                changed,
+            )
+            % {"n": changed},
+            messages.SUCCESS,
+        )
+
+
+def _table(headers: list, rows: list[tuple], row_format: str) -> str:
+    if not rows:
+        return str(_("nenhum registro"))
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join("", row_format, rows)
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)

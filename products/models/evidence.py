@@ -126,6 +126,7 @@ class ProductStockState(models.Model):
     last_verdict = models.CharField(
         _("última decisão"), max_length=12, choices=Verdict.choices, blank=True
     )
+    last_rule = models.CharField(_("regra aplicada"), max_length=30, blank=True)
     last_reason = models.TextField(_("motivo da última decisão"), blank=True)
     last_evaluated_at = models.DateTimeField(_("avaliado em"), null=True, blank=True)
     last_dry_run = models.BooleanField(_("última avaliação em simulação"), default=False)

@@ -1,0 +1,272 @@
+"""Recording the sold-out evidence: stock movements (stock webhooks) and sale lines (orders).
+
+Called by the webhook processing (`stock.*`, `virtual_stock.updated`, `order.*`) and by the
+orders sweep. Both records are idempotent: a movement is stored once per webhook event, and
+re-reading an order replaces all of its lines, so duplicates and replays change nothing.
+
+Order situations are resolved by name through `/situacoes/modulos` (never hard-coded ids):
+an order whose situation is "Cancelado" (any case or accents, also custom situations whose
+name starts with it, e.g. "Cancelado pelo cliente") does not count as a sale. The names are
+cached per job run, and for a few minutes outside runs (webhook processing).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from blingsync.bling import catalog
+from blingsync.bling.errors import BlingNotFound
+from blingsync.bling.types import Order
+from blingsync.jobrunner import job_current_context
+from products.models import SaleLine, StockMovement
+
+logger = logging.getLogger(__name__)
+
+STOCK_EVENTS = ("stock.created", "stock.updated", "stock.deleted")
+VIRTUAL_STOCK_EVENT = "virtual_stock.updated"
+_SITUATIONS_TTL_SECONDS = 300.0
+
+
+# ---------------------------------------------------------------- stock movements
+
+
+def stock_movement_record(
+    *,
+    product_id: int,
+    deposit_id: int | None,
+    operation: str,
+    quantity: Decimal | float | int | None,
+    deposit_physical: Decimal | float | int | None,
+    deposit_virtual: Decimal | float | int | None,
+    physical_total: Decimal | float | int | None,
+    virtual_total: Decimal | float | int | None,
+    occurred_at: datetime,
+    event_id: str = "",
+    event_type: str = "",
+) -> StockMovement:
+    """Store one movement; the same event id for the same product is stored once."""
+    operation = (operation or "").strip().upper()
+    if operation not in StockMovement.Operation.values:
+        logger.warning("unknown stock operation %r for product %s", operation, product_id)
+        operation = ""
+    fields = {
+        "deposit_id": deposit_id or None,
+        "operation": operation,
+        "quantity": _decimal(quantity),
+        "deposit_physical": _decimal(deposit_physical),
+        "deposit_virtual": _decimal(deposit_virtual),
+        "physical_total": _decimal(physical_total),
+        "virtual_total": _decimal(virtual_total),
+        "occurred_at": _aware(occurred_at),
+        "event_type": event_type,
+    }
+    if not event_id:
+        return StockMovement.objects.create(bling_product_id=product_id, **fields)
+    try:
+        with transaction.atomic():
+            movement, _created = StockMovement.objects.get_or_create(
+                bling_product_id=product_id, event_id=event_id, defaults=fields
+            )
+    except IntegrityError:
+        # Two workers recorded the same delivery at once; the other one won.
+        movement = StockMovement.objects.get(bling_product_id=product_id, event_id=event_id)
+    return movement
+
+
+def stock_movement_from_payload(
+    *, event_type: str, data: dict[str, Any], occurred_at: datetime | str, event_id: str
+) -> StockMovement | None:
+    """Record the movement carried by a stock webhook's `data` (bling-v3.md 8.4).
+
+    `stock.created|updated` carry `operacao`, `quantidade`, the deposit's and the total
+    balances; `stock.deleted` only the balances; `virtual_stock.updated` the totals and a list
+    of deposits (its deposit fields are kept only when it lists exactly one). Returns None
+    for other events or a payload without a product id.
+    """
+    if event_type not in (*STOCK_EVENTS, VIRTUAL_STOCK_EVENT) or not isinstance(data, dict):
+        return None
+    product_id = _int((data.get("produto") or {}).get("id"))
+    if not product_id:
+        logger.warning("%s event %s has no produto.id", event_type, event_id)
+        return None
+    if event_type == VIRTUAL_STOCK_EVENT:
+        deposits = [d for d in data.get("depositos") or [] if isinstance(d, dict)]
+        deposit = deposits[0] if len(deposits) == 1 else {}
+        operation, quantity = "", None
+    else:
+        deposit = data.get("deposito") or {}
+        operation = str(data.get("operacao") or "") if event_type != "stock.deleted" else ""
+        quantity = data.get("quantidade") if operation else None
+    return stock_movement_record(
+        product_id=product_id,
+        deposit_id=_int(deposit.get("id")),
+        operation=operation,
+        quantity=quantity,
+        deposit_physical=deposit.get("saldoFisico"),
+        deposit_virtual=deposit.get("saldoVirtual"),
+        physical_total=data.get("saldoFisicoTotal"),
+        virtual_total=data.get("saldoVirtualTotal"),
+        occurred_at=_when(occurred_at),
+        event_id=event_id or "",
+        event_type=event_type,
+    )
+
+
+# ---------------------------------------------------------------- order situations
+
+
+@dataclass
+class _SituationCache:
+    key: object = None
+    expires: float = 0.0
+    names: dict[int, str] | None = None
+
+
+_situations = _SituationCache()
+
+
+def situation_is_cancelled(name: str) -> bool:
+    """ "Cancelado", "CANCELADO", "cancelado pelo cliente": cancelled (accents ignored)."""
+    folded = unicodedata.normalize("NFKD", name or "")
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold().strip()
+    return folded.startswith("cancelad")
+
+
+def order_situation_names() -> dict[int, str]:
+    """{situation id: name} of the sales module, cached per job run (or for 5 minutes)."""
+    ctx = job_current_context()
+    key = ("run", ctx.run.pk) if ctx is not None else "process"
+    now = time.monotonic()
+    if _situations.names is not None and _situations.key == key and now < _situations.expires:
+        return _situations.names
+    names = {situation.id: situation.name for situation in catalog.order_situations()}
+    _situations.key, _situations.names = key, names
+    _situations.expires = now + _SITUATIONS_TTL_SECONDS
+    return names
+
+
+def order_situations_cache_clear() -> None:
+    """Forget the cached situation names (e.g. after staff renamed one in Bling)."""
+    _situations.names = None
+
+
+# ---------------------------------------------------------------- sale lines
+
+
+def order_record(*, order_id: int) -> int:
+    """Re-read an order from Bling and replace its sale lines; returns how many it has now.
+
+    An order that no longer exists in Bling is forgotten (its lines stop counting).
+    """
+    try:
+        order = catalog.order_get(order_id=order_id)
+    except BlingNotFound:
+        order_forget(order_id=order_id)
+        return 0
+    return order_lines_replace(order=order)
+
+
+def order_lines_replace(*, order: Order, situations: dict[int, str] | None = None) -> int:
+    """Replace the sale lines of `order` (already read from Bling); returns the line count."""
+    if situations is None:
+        situations = order_situation_names() if order.situation_id is not None else {}
+    name = situations.get(order.situation_id, "") if order.situation_id is not None else ""
+    if order.situation_id is not None and not name:
+        logger.warning("order %s has unknown situation %s", order.id, order.situation_id)
+    counted = not situation_is_cancelled(name)
+    order_day = order.date or timezone.localdate()
+    # A webhook and the sweep may replace the same order at once: the loser of the unique
+    # (order, item) race simply does it again on top of the winner's lines.
+    for attempt in range(3):
+        try:
+            return _lines_replace(order, name, counted, order_day)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _lines_replace(order: Order, name: str, counted: bool, order_day: date) -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        existing = SaleLine.objects.select_for_update().filter(order_id=order.id)
+        first_seen = existing.aggregate(first=Min("first_seen_at"))["first"] or now
+        existing.delete()
+        lines = [
+            SaleLine(
+                order_id=order.id,
+                order_number=str(order.number or ""),
+                line=index,
+                bling_product_id=item.product_id,
+                product_code=item.code or "",
+                quantity=item.quantity,
+                situation_id=order.situation_id,
+                situation_name=name,
+                counted=counted,
+                order_date=order_day,
+                first_seen_at=first_seen,
+            )
+            for index, item in enumerate(order.items, start=1)
+            # Free-text items (no product in the catalog) are no evidence of anything.
+            if item.product_id
+        ]
+        SaleLine.objects.bulk_create(lines)
+    return len(lines)
+
+
+def order_forget(*, order_id: int) -> int:
+    """`order.deleted`: the order's lines no longer count; returns how many were removed."""
+    deleted, _detail = SaleLine.objects.filter(order_id=order_id).delete()
+    return deleted
+
+
+def order_product_ids(*, order_id: int) -> list[int]:
+    """The products of a recorded order (to evaluate them after an order event)."""
+    return sorted(
+        set(SaleLine.objects.filter(order_id=order_id).values_list("bling_product_id", flat=True))
+    )
+
+
+# ---------------------------------------------------------------- parsing helpers
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _aware(value: datetime) -> datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _when(value: datetime | date | str | None) -> datetime:
+    """The envelope's `date` (ISO 8601) as an aware datetime; now when missing or unreadable."""
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, str):
+        parsed = parse_datetime(value.replace("Z", "+00:00"))
+        if parsed is not None:
+            return _aware(parsed)
+    return timezone.now()

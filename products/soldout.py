@@ -1,0 +1,369 @@
+"""Sold-out products: gather the facts, ask the rule (`products.soldout_rules`), apply it.
+
+Two ways in, one path: `product_stock_evaluate` (webhook processing: one product, re-read
+from Bling) and the stock sweep (`products.stock_sweep`: many products, listed with filters)
+both end in `soldout_process`, which
+- loads each product's evidence from the ledger and its `ProductStockState` in bulk,
+- decides with the pure rule,
+- writes the situation changes to Bling (one PATCH for a single product, the batch
+  `POST /produtos/situacoes` for several, per-item `alertas` recorded as failures), each
+  audited before the call (pending) and completed after it,
+- remembers the decision in `ProductStockState` (and audits `sold_out_kept` when a sold-out
+  product is kept for a new reason, not on every evaluation, to keep the log readable).
+
+Dry-run (asked for, or the installation's mode): everything is computed and the changes are
+audited as "would do"; nothing is written to Bling and `ProductStockState` is left as it was
+(so a later live run decides from the same state).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from blingsync.audit import audit_begin, audit_complete, audit_record
+from blingsync.bling import catalog
+from blingsync.bling.errors import BlingError, BlingNotFound
+from blingsync.bling.types import BlingProduct
+from blingsync.jobrunner import job_current_context
+from blingsync.models import AuditLog, RuntimeSettings
+from products.models import ProductStockState, SaleLine, StockMovement
+from products.selectors import category_nodes_load, category_rule_effective
+from products.soldout_rules import (
+    Movement,
+    Sale,
+    SoldOutDecision,
+    SoldOutFacts,
+    Verdict,
+    sold_out_decide,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+# Evidence older than this is not loaded: the anchor (last entry or positive balance) of a
+# product that sells is far more recent, and a year-old sale proves nothing about today.
+EVIDENCE_WINDOW = timedelta(days=400)
+NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class SoldOutCandidate:
+    """A product as read from Bling, with the available stock the rule should count."""
+
+    product: BlingProduct
+    available: Decimal
+    category_id: int | None
+
+
+@dataclass(frozen=True)
+class SoldOutResult:
+    product_id: int
+    verdict: str
+    rule: str
+    reason: str
+    dry_run: bool
+    applied: bool = False  # the situation change was written to Bling
+    error: str = ""
+    situation_before: str = ""
+    situation_after: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE) and not self.error
+
+
+@dataclass
+class _Pending:
+    candidate: SoldOutCandidate
+    decision: SoldOutDecision
+    state: ProductStockState
+    entry: AuditLog | None = None
+    error: str = ""
+
+
+def soldout_dry_run(dry_run: bool | None = None) -> bool:
+    """Dry-run when asked, when the running job is one, or when the install is in dry-run."""
+    if dry_run:
+        return True
+    ctx = job_current_context()
+    if ctx is not None:
+        return ctx.dry_run  # already "asked for, or the install is in dry-run"
+    return RuntimeSettings.load().mode == RuntimeSettings.Mode.DRY_RUN
+
+
+def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> SoldOutResult:
+    """Re-read one product from Bling, decide with the sold-out rule and apply the verdict."""
+    dry_run = soldout_dry_run(dry_run)
+    settings_row = RuntimeSettings.load()
+    try:
+        product = catalog.product_get(product_id=product_id)
+    except BlingNotFound:
+        return SoldOutResult(
+            product_id, Verdict.KEEP, NOT_FOUND, "produto não encontrado no Bling", dry_run
+        )
+    available = product.available_stock
+    if settings_row.stock_deposit_id or available is None:
+        balances = catalog.stock_balances(
+            product_ids=[product_id], deposit_id=settings_row.stock_deposit_id
+        )
+        available = balances[0].available_total if balances else Decimal(0)
+    category_id = product.category_id
+    if not category_id and product.parent_id:
+        # Variations follow their parent's category.
+        category_id = catalog.product_get(product_id=product.parent_id).category_id
+    candidate = SoldOutCandidate(product=product, available=available, category_id=category_id)
+    return soldout_process(candidates=[candidate], dry_run=dry_run, settings_row=settings_row)[0]
+
+
+def soldout_process(
+    *,
+    candidates: Sequence[SoldOutCandidate],
+    dry_run: bool,
+    settings_row: RuntimeSettings | None = None,
+    now: datetime | None = None,
+) -> list[SoldOutResult]:
+    """Decide and apply the rule for `candidates` (results in the same order)."""
+    if not candidates:
+        return []
+    settings_row = settings_row or RuntimeSettings.load()
+    now = now or timezone.now()
+    ids = [c.product.id for c in candidates]
+    states = _states_load(ids)
+    movements, sales = _evidence_load(ids, deposit_id=settings_row.stock_deposit_id, now=now)
+    nodes = category_nodes_load()
+    pending: list[_Pending] = []
+    for candidate in candidates:
+        pid = candidate.product.id
+        state = states.get(pid) or ProductStockState(bling_product_id=pid)
+        allows, category_reason = _category_allows(candidate.category_id, nodes)
+        facts = SoldOutFacts(
+            situation=candidate.product.situation,
+            available_stock=candidate.available,
+            now=now,
+            category_allows=allows,
+            category_reason=category_reason,
+            movements=movements.get(pid, ()),
+            sales=sales.get(pid, ()),
+            deactivated_by_blingsync=state.deactivated_by_blingsync,
+            grace_minutes=settings_row.sold_out_grace_minutes,
+            sold_out_since=state.sold_out_since,
+            last_positive_at=state.last_positive_at,
+            last_positive_stock=state.last_positive_stock,
+            has_variations=candidate.product.format == "V" or bool(candidate.product.variations),
+            tz=timezone.get_current_timezone(),
+        )
+        pending.append(_Pending(candidate, sold_out_decide(facts), state))
+
+    for verdict, situation in ((Verdict.DEACTIVATE, "I"), (Verdict.REACTIVATE, "A")):
+        group = [p for p in pending if p.decision.verdict == verdict]
+        if group:
+            _situation_apply(group, situation=situation, dry_run=dry_run)
+
+    results = []
+    for item in pending:
+        if not dry_run:
+            _state_save(item, now=now)
+        results.append(_result(item, dry_run=dry_run))
+    return results
+
+
+def _result(item: _Pending, *, dry_run: bool) -> SoldOutResult:
+    before = item.candidate.product.situation
+    after = before
+    changes = item.decision.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE)
+    if changes and not item.error:
+        after = "I" if item.decision.verdict == Verdict.DEACTIVATE else "A"
+    return SoldOutResult(
+        product_id=item.candidate.product.id,
+        verdict=str(item.decision.verdict),
+        rule=str(item.decision.rule),
+        reason=item.decision.reason,
+        dry_run=dry_run,
+        applied=changes and not dry_run and not item.error,
+        error=item.error,
+        situation_before=before,
+        situation_after=after if not dry_run else before,
+    )
+
+
+# ---------------------------------------------------------------- applying
+
+
+def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) -> None:
+    action = (
+        AuditLog.Action.PRODUCT_DEACTIVATED
+        if situation == "I"
+        else AuditLog.Action.PRODUCT_REACTIVATED
+    )
+    for item in group:
+        product = item.candidate.product
+        item.entry = audit_begin(
+            action=action,
+            dry_run=dry_run,
+            bling_product_id=product.id,
+            code=product.code,
+            before={"situacao": product.situation, "saldo": str(item.candidate.available)},
+            after={"situacao": situation},
+            reason=item.decision.reason,
+        )
+    if dry_run:
+        return
+    for start in range(0, len(group), BATCH_SIZE):
+        chunk = group[start : start + BATCH_SIZE]
+        errors = _situation_write([p.candidate.product.id for p in chunk], situation=situation)
+        for item in chunk:
+            item.error = errors.get(item.candidate.product.id, "")
+            if item.entry is not None:
+                audit_complete(item.entry, ok=not item.error, error=item.error)
+            if item.error:
+                logger.warning(
+                    "situation %s for product %s failed: %s",
+                    situation,
+                    item.candidate.product.id,
+                    item.error,
+                )
+
+
+def _situation_write(product_ids: list[int], *, situation: str) -> dict[int, str]:
+    """Write one situation to Bling for `product_ids`; returns {product id: error}."""
+    try:
+        if len(product_ids) == 1:
+            catalog.product_situation_set(product_id=product_ids[0], situation=situation)
+            return {}
+        alerts = catalog.products_situation_set(product_ids=product_ids, situation=situation)
+    except BlingError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        return {pid: error for pid in product_ids}
+    return {alert.product_id: f"{alert.error_type}: {alert.message}" for alert in alerts}
+
+
+def _state_save(item: _Pending, *, now: datetime) -> None:
+    state, decision, candidate = item.state, item.decision, item.candidate
+    product = candidate.product
+    previous = (state.last_verdict, state.last_rule)
+    state.name = product.name[:200]
+    state.code = product.code[:60]
+    if candidate.category_id:
+        state.category_id = candidate.category_id
+    state.situation = product.situation
+    state.available_stock = candidate.available
+    if candidate.available > 0:
+        state.last_positive_at = now
+        state.last_positive_stock = candidate.available
+    state.sold_out_since = decision.sold_out_since
+    if product.situation == "A" and state.deactivated_by_blingsync:
+        # Someone reactivated it in Bling: from now on it is an ordinary active product.
+        state.deactivated_by_blingsync = False
+    if not item.error:
+        if decision.verdict == Verdict.DEACTIVATE:
+            state.situation = "I"
+            state.deactivated_by_blingsync = True
+            state.deactivated_at = now
+        elif decision.verdict == Verdict.REACTIVATE:
+            state.situation = "A"
+            state.deactivated_by_blingsync = False
+            state.reactivated_at = now
+            state.sold_out_since = None
+    state.last_verdict = str(decision.verdict)
+    state.last_rule = str(decision.rule)
+    state.last_reason = decision.reason
+    state.last_evaluated_at = now
+    state.last_dry_run = False
+    state.save()
+    kept_sold_out = (
+        product.situation == "A"
+        and candidate.available <= 0
+        and decision.verdict in (Verdict.KEEP, Verdict.WAIT_GRACE)
+    )
+    if kept_sold_out and previous != (state.last_verdict, state.last_rule):
+        audit_record(
+            action=AuditLog.Action.SOLD_OUT_KEPT,
+            bling_product_id=product.id,
+            code=product.code,
+            before={"situacao": product.situation, "saldo": str(candidate.available)},
+            after={"situacao": product.situation, "regra": str(decision.rule)},
+            reason=decision.reason,
+        )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _states_load(ids: Iterable[int]) -> dict[int, ProductStockState]:
+    return {
+        s.bling_product_id: s for s in ProductStockState.objects.filter(bling_product_id__in=ids)
+    }
+
+
+def _evidence_load(
+    ids: Sequence[int], *, deposit_id: int | None, now: datetime
+) -> tuple[dict[int, list[Movement]], dict[int, list[Sale]]]:
+    cutoff = now - EVIDENCE_WINDOW
+    movements: dict[int, list[Movement]] = defaultdict(list)
+    rows = StockMovement.objects.filter(bling_product_id__in=ids, occurred_at__gte=cutoff)
+    if deposit_id:
+        # Staff count one deposit: only its movements tell its story.
+        rows = rows.filter(deposit_id=deposit_id)
+    for row in rows.order_by("occurred_at", "id"):
+        balance = row.deposit_virtual if deposit_id else row.virtual_total
+        movements[row.bling_product_id].append(
+            Movement(
+                at=row.occurred_at, operation=row.operation, quantity=row.quantity, balance=balance
+            )
+        )
+    sales: dict[int, list[Sale]] = defaultdict(list)
+    lines = SaleLine.objects.filter(bling_product_id__in=ids, order_date__gte=cutoff.date())
+    for line in lines.order_by("order_date", "order_id", "line"):
+        sales[line.bling_product_id].append(
+            Sale(
+                order_id=line.order_id,
+                order_number=line.order_number,
+                day=line.order_date,
+                quantity=line.quantity,
+                counted=line.counted,
+                seen_at=line.first_seen_at,
+                situation_name=line.situation_name,
+            )
+        )
+    return movements, sales
+
+
+def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str]:
+    rule = category_rule_effective(category_id=category_id, nodes=nodes)
+    if rule.deactivate_when_sold_out:
+        return True, ""
+    if category_id and not rule.known:
+        return False, (
+            f"categoria {category_id} ainda não espelhada do Bling: nada é inativado nela até a "
+            "próxima sincronização de categorias"
+        )
+    source = rule.deactivation_source or "padrão"
+    return False, f"a regra da categoria “{source}” não inativa produtos esgotados"
+
+
+def categories_allowing_deactivation() -> list[int]:
+    """Mirrored, not removed categories whose effective rule deactivates sold-out products."""
+    nodes = category_nodes_load()
+    return sorted(
+        node.id
+        for node in nodes.values()
+        if not node.removed
+        and category_rule_effective(category_id=node.id, nodes=nodes).deactivate_when_sold_out
+    )
+
+
+def products_deactivated_by_blingsync() -> list[int]:
+    """Products blingsync deactivated and has not seen reactivated since (reactivation
+    candidates)."""
+    return list(
+        ProductStockState.objects.filter(deactivated_by_blingsync=True)
+        .order_by("bling_product_id")
+        .values_list("bling_product_id", flat=True)
+    )

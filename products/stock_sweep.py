@@ -1,0 +1,228 @@
+"""The stock sweep (job kind `stock`, `python manage.py sweep_stock`): sold-out candidates and
+reactivation candidates, listed with filters instead of one call per product.
+
+Calls it makes, and nothing else:
+- deactivation candidates: `GET /produtos?criterio=2&filtroSaldoEstoque=0` (and `=2`,
+  negative: oversold products are sold out too) per mirrored category whose effective rule
+  deactivates sold-out products, deepest categories first. A category that keeps its products
+  (e.g. SubMaquina) below one that does not is listed too and its products set aside, in case
+  Bling's `idCategoria` also returns subcategories' products (UNCONFIRMED);
+- reactivation candidates: the products blingsync deactivated (`ProductStockState`), asked in
+  groups of 100 with `idsProdutos[]&criterio=3&filtroSaldoEstoque=1`; the same groups with
+  `criterio=2` find the ones someone reactivated by hand, which stop being blingsync's;
+- balances of every candidate, 100 per `GET /estoques/saldos` (the deposit staff chose, if
+  any), so the rule counts the same stock as `product_stock_evaluate`;
+- the writes: one `PATCH /produtos/{id}/situacoes` for a single product, else one
+  `POST /produtos/situacoes` per 100.
+
+`since` filters the candidate lists by `dataAlteracaoInicial` only when it is asked for
+explicitly (`--since`, or a rerun of a run that had one): whether a stock change moves a
+product's `dataAlteracao` is UNCONFIRMED, so by default every candidate is listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from blingsync.bling import catalog
+from blingsync.bling.catalog import (
+    PRODUCTS_ACTIVE,
+    PRODUCTS_INACTIVE,
+    STOCK_NEGATIVE,
+    STOCK_POSITIVE,
+    STOCK_ZERO,
+)
+from blingsync.bling.types import BlingProduct
+from blingsync.jobrunner import JobContext, register_job
+from blingsync.models import RuntimeSettings
+from products.models import ProductStockState
+from products.selectors import category_nodes_load, category_rule_effective
+from products.soldout import (
+    BATCH_SIZE,
+    SoldOutCandidate,
+    SoldOutResult,
+    products_deactivated_by_blingsync,
+    soldout_process,
+)
+from products.soldout_rules import Verdict
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StockSweepSummary:
+    list_pages: int = 0
+    balance_batches: int = 0
+    writes: int = 0
+    candidates: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    rules: Counter = field(default_factory=Counter)
+    errors: int = 0
+
+
+@register_job("stock")
+def stock_sweep_job(ctx: JobContext) -> None:
+    stock_sweep(ctx=ctx)
+
+
+def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
+    """Find sold-out and restocked candidates, decide, apply; counts go to the run."""
+    settings_row = RuntimeSettings.load()
+    deposit_id = settings_row.stock_deposit_id
+    page_size = settings_row.sweep_page_size or 100
+    since = ctx.since if ctx.params.get("since") else None
+    summary = StockSweepSummary()
+    found: dict[int, tuple[BlingProduct, int | None]] = {}
+
+    ctx.progress(0, None, "listando candidatos a inativar")
+    allowing, guards = _categories_to_list()
+    set_aside: set[int] = set()
+    for category_id in guards:
+        for product in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
+            set_aside.add(product.id)
+    for category_id in allowing:
+        for product in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
+            if product.id not in set_aside and product.id not in found:
+                found[product.id] = (product, category_id)
+
+    ctx.progress(len(found), None, "listando candidatos a reativar")
+    for product in _restocked_listed(summary, page_size, deposit_id):
+        found.setdefault(product.id, (product, None))
+
+    candidates = list(found.values())
+    if ctx.limit:
+        candidates = candidates[: int(ctx.limit)]
+    summary.candidates = len(candidates)
+    total = len(candidates)
+    done = 0
+    ctx.progress(0, total, "avaliando")
+    for start in range(0, total, BATCH_SIZE):
+        chunk = candidates[start : start + BATCH_SIZE]
+        ids = [product.id for product, _ in chunk]
+        balances = {
+            b.product_id: b.available_total
+            for b in catalog.stock_balances(product_ids=ids, deposit_id=deposit_id)
+        }
+        summary.balance_batches += 1
+        batch = [
+            SoldOutCandidate(
+                product=product,
+                available=balances.get(product.id, product.available_stock or Decimal(0)),
+                category_id=category_id,
+            )
+            for product, category_id in chunk
+        ]
+        results = soldout_process(candidates=batch, dry_run=ctx.dry_run, settings_row=settings_row)
+        _count(ctx, summary, results)
+        done += len(chunk)
+        ctx.progress(done, total, "avaliando")
+
+    ctx.note("list_pages", summary.list_pages)
+    ctx.note("balance_batches", summary.balance_batches)
+    ctx.note("writes", summary.writes)
+    ctx.note("verdicts", dict(summary.verdicts))
+    ctx.note("rules", dict(summary.rules))
+    return summary
+
+
+def _categories_to_list() -> tuple[list[int], list[int]]:
+    """(categories whose sold-out products are deactivated, deepest first; categories that
+    keep theirs but sit below one of those)."""
+    nodes = category_nodes_load()
+    allowing: list[tuple[int, int]] = []
+    guards: list[int] = []
+    rules = {
+        node.id: category_rule_effective(category_id=node.id, nodes=nodes).deactivate_when_sold_out
+        for node in nodes.values()
+        if not node.removed
+    }
+    for category_id, allows in rules.items():
+        depth, ancestors = 0, []
+        parent = nodes[category_id].parent_id
+        while parent and parent in nodes and depth < 50:
+            ancestors.append(parent)
+            parent = nodes[parent].parent_id
+            depth += 1
+        if allows:
+            allowing.append((depth, category_id))
+        elif any(rules.get(a) for a in ancestors):
+            guards.append(category_id)
+    allowing.sort(key=lambda item: (-item[0], item[1]))
+    return [category_id for _, category_id in allowing], sorted(guards)
+
+
+def _pages(summary: StockSweepSummary, page_size: int, **filters) -> Iterator[BlingProduct]:
+    page = 1
+    while True:
+        items = catalog.products_page(page=page, page_size=page_size, **filters)
+        summary.list_pages += 1
+        yield from items
+        if len(items) < page_size:
+            return
+        page += 1
+
+
+def _sold_out_listed(
+    summary: StockSweepSummary, category_id: int, page_size: int, since, deposit_id
+) -> Iterator[BlingProduct]:
+    for stock_filter in (STOCK_ZERO, STOCK_NEGATIVE):
+        yield from _pages(
+            summary,
+            page_size,
+            criterio=PRODUCTS_ACTIVE,
+            category_id=category_id,
+            stock_filter=stock_filter,
+            changed_since=since,
+            deposit_id=deposit_id,
+        )
+
+
+def _restocked_listed(
+    summary: StockSweepSummary, page_size: int, deposit_id: int | None
+) -> Iterator[BlingProduct]:
+    ids = products_deactivated_by_blingsync()
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        size = max(page_size, len(chunk))
+        yield from _pages(
+            summary,
+            size,
+            criterio=PRODUCTS_INACTIVE,
+            product_ids=chunk,
+            stock_filter=STOCK_POSITIVE,
+            deposit_id=deposit_id,
+        )
+        # Active again although blingsync deactivated them: someone reactivated them by hand,
+        # so they are no longer blingsync's to reactivate (or to keep track of).
+        active = _pages(summary, size, criterio=PRODUCTS_ACTIVE, product_ids=chunk)
+        reactivated = [p.id for p in active]
+        if reactivated:
+            ProductStockState.objects.filter(bling_product_id__in=reactivated).update(
+                deactivated_by_blingsync=False, situation="A"
+            )
+
+
+def _count(ctx: JobContext, summary: StockSweepSummary, results: list[SoldOutResult]) -> None:
+    written: Counter = Counter()
+    for result in results:
+        ctx.count("seen")
+        summary.verdicts[result.verdict] += 1
+        summary.rules[result.rule] += 1
+        changes = result.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE)
+        if result.error:
+            ctx.count("errors")
+            summary.errors += 1
+        elif result.applied:
+            ctx.count("changed")
+        elif changes:
+            ctx.skip(f"dry_run_{result.verdict}")
+        else:
+            ctx.skip(result.rule)
+        if changes and not result.dry_run:
+            written[result.verdict] += 1
+    # One PATCH for a single product, else one batch per 100 (see soldout._situation_apply).
+    summary.writes += sum(-(-n // BATCH_SIZE) for n in written.values())
