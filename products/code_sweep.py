@@ -173,21 +173,27 @@ def _page_targets(
 def _sweep_category(
     state: _SweepState, node: CategoryNode, decision: CodeDecision, page_size: int
 ) -> None:
+    """List the category page by page (`products_iter` also splits a `since` older than a
+    year into the one-year spans Bling accepts) and code each page's products."""
     ctx = state.ctx
-    page = 1
-    while state.remaining != 0:
-        items = catalog.products_page(
-            page=page,
-            page_size=page_size,
-            criterio=catalog.PRODUCTS_ALL,
-            category_id=node.id,
-            changed_since=ctx.since,
-        )
-        _apply(state, _page_targets(state, items, decision))
-        ctx.progress(len(state.seen_ids), None, node.label)
-        if len(items) < page_size:
-            return
-        page += 1
+    items = catalog.products_iter(
+        page_size=page_size,
+        criterio=catalog.PRODUCTS_ALL,
+        category_id=node.id,
+        changed_since=ctx.since,
+    )
+    batch: list[BlingProduct] = []
+    for product in items:
+        batch.append(product)
+        if len(batch) == page_size:
+            _apply(state, _page_targets(state, batch, decision))
+            ctx.progress(len(state.seen_ids), None, node.label)
+            batch = []
+            if state.remaining == 0:
+                items.close()
+                return
+    _apply(state, _page_targets(state, batch, decision))
+    ctx.progress(len(state.seen_ids), None, node.label)
 
 
 def _sweep_unlisted_variations(state: _SweepState) -> None:
