@@ -186,19 +186,31 @@ def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     echo = echo_of_our_write(product_id=product_id, data=data)
     if echo:
         return _Outcome(Status.PROCESSED, echo, echo=True)
-    product_code_ensure(product_id=product_id)
+    result = product_code_ensure(product_id=product_id)
+    note = _code_note(result)
     if _has_evidence(product_id):
         stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
-        return _Outcome(Status.PROCESSED, "código verificado; avaliação de estoque pedida")
-    return _Outcome(Status.PROCESSED, "código verificado")
+        note += "; avaliação de estoque pedida"
+    return _Outcome(Status.PROCESSED, note)
+
+
+def _code_note(result: Any) -> str:
+    """The code service's result in a few words (e.g. "código: coded MEMO00001")."""
+    parts = []
+    for item in result.all():
+        detail = item.code or item.reason or ""
+        if item.error:
+            detail = f"{detail} ({item.error})".strip()
+        parts.append(f"{item.product_id} {item.outcome} {detail}".strip())
+    return "código: " + ", ".join(parts)
 
 
 def echo_of_our_write(*, product_id: int, data: dict[str, Any]) -> str:
     """Why this product payload is the echo of a write blingsync made moments before, or "".
 
     An echo carries the very `codigo` we assigned (a CodeAssignment applied, or a
-    `code_assigned` audit entry ok) or the `situacao` we set (a deactivation or reactivation
-    audit entry ok), for the same product within ECHO_WINDOW. A payload that still lacks a
+    `code_assigned` audit entry ok or still pending) or the `situacao` we set (a deactivation
+    or reactivation audit entry), for the same product within ECHO_WINDOW. A payload that still lacks a
     code, or whose code is not the one we assigned, is never an echo.
     """
     from products.models import CodeAssignment
@@ -218,9 +230,12 @@ def echo_of_our_write(*, product_id: int, data: dict[str, Any]) -> str:
         and assignment.applied_at >= since
     ):
         return f"eco da atribuição do código {codigo}"
+    # A write still marked pending counts too: Bling sends the echo as soon as it applies the
+    # write, often before we have recorded the outcome, and a payload that shows exactly the
+    # value we were writing proves the write landed.
     writes = AuditLog.objects.filter(
         bling_product_id=product_id,
-        outcome=AuditLog.Outcome.OK,
+        outcome__in=[AuditLog.Outcome.OK, AuditLog.Outcome.PENDING],
         dry_run=False,
         created_at__gte=since,
     )
