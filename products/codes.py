@@ -204,12 +204,9 @@ def _code_renumber(assignment: CodeAssignment, *, used_number: int | None) -> Co
     raise RuntimeError(f"could not renumber {assignment.code}")
 
 
-def counter_raise(*, prefix: str, value: int, actor: str) -> CodeCounter:
-    """Set a counter (staff, from the admin): never below the highest number handed out.
-
-    Raises ValidationError with a message for staff; audited as `counter_adjusted`.
-    """
-    prefix = prefix.strip().upper()
+def counter_value_check(*, prefix: str, value: int) -> None:
+    """Raise ValidationError (a message for staff) if `value` is not a valid counter value:
+    never negative, never below the highest number already handed out for the prefix."""
     if value < 0:
         raise ValidationError(_("O contador não pode ser negativo."))
     highest = CodeAssignment.objects.filter(prefix=prefix).aggregate(m=Max("number"))["m"] or 0
@@ -221,8 +218,20 @@ def counter_raise(*, prefix: str, value: int, actor: str) -> CodeCounter:
             )
             % {"prefix": prefix, "highest": highest, "code": code_format(prefix, highest)}
         )
+
+
+def counter_raise(*, prefix: str, value: int, actor: str, source: str | None = None) -> CodeCounter:
+    """Set a counter (staff, from the admin): never below the highest number handed out
+    (lowering it down to that is allowed, to undo a typo; numbers Bling already uses are
+    caught by the check before each write anyway).
+
+    Raises ValidationError with a message for staff; audited as `counter_adjusted`.
+    """
+    prefix = prefix.strip().upper()
     with transaction.atomic():
         counter, _created = CodeCounter.objects.select_for_update().get_or_create(prefix=prefix)
+        # Checked under the counter's lock, so no allocation slips in between.
+        counter_value_check(prefix=prefix, value=value)
         before = counter.last_value
         counter.last_value = value
         counter.save(update_fields=["last_value", "updated_at"])
@@ -232,6 +241,7 @@ def counter_raise(*, prefix: str, value: int, actor: str) -> CodeCounter:
         after={"prefix": prefix, "last_value": value},
         reason=f"contador {prefix} ajustado por {actor}",
         actor=actor,
+        source=source,
     )
     return counter
 

@@ -1,1 +1,270 @@
-"""Admin of products: categories."""
+"""Admin of the category mirror and its rules.
+
+Categories are Bling's (read-only here, refreshed by `sync_categories`); staff edit the rule
+of a category inline and see, next to each category, the result: effective prefix, effective
+code policy and whether sold-out products are deactivated, with the category that decided.
+Every rule edit is audited (`rule_changed`).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms.models import model_to_dict
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from blingsync.audit import audit_record
+from blingsync.jobrunner import job_run_queue
+from blingsync.models import AuditLog, JobRun
+from products.models import Category, CategoryRule
+from products.rules import GENERATE, SKIP, SUBCATEGORY, CategoryNode, EffectiveRule
+from products.selectors import category_nodes_load, category_rule_effective
+
+_RULE_FIELDS = ("category", "name_match", "prefix", "code_policy", "deactivate_when_sold_out")
+_POLICY_LABELS = {
+    GENERATE: _("gera código"),
+    SUBCATEGORY: _("usa o prefixo da subcategoria"),
+    SKIP: _("não gera código"),
+}
+
+# The mirror and rules, loaded once per admin page rather than once per row.
+_nodes: ContextVar[dict[int, CategoryNode] | None] = ContextVar("category_nodes", default=None)
+
+
+def _effective(category_id: int) -> EffectiveRule:
+    nodes = _nodes.get()
+    if nodes is None:
+        nodes = category_nodes_load()
+    return category_rule_effective(category_id=category_id, nodes=nodes)
+
+
+def _with_nodes(view):
+    def wrapper(self, request, *args, **kwargs):
+        token = _nodes.set(category_nodes_load())
+        try:
+            response = view(self, request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()  # render while the nodes are loaded
+            return response
+        finally:
+            _nodes.reset(token)
+
+    return wrapper
+
+
+def _rule_snapshot(rule: CategoryRule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    data = model_to_dict(rule, fields=_RULE_FIELDS)
+    data["category"] = rule.category_id
+    return data
+
+
+def rule_change_record(
+    *, before: dict[str, Any] | None, rule: CategoryRule | None, actor: str, what: str
+) -> None:
+    """Audit a staff edit of a rule (`rule_changed`), with the values before and after."""
+    after = _rule_snapshot(rule)
+    if before == after:
+        return
+    audit_record(
+        action=AuditLog.Action.RULE_CHANGED,
+        before=before,
+        after=after,
+        reason=f"regra de categoria {what} por {actor}",
+        actor=actor,
+        source=AuditLog.Source.ADMIN,
+    )
+
+
+class _RemovedFilter(admin.SimpleListFilter):
+    title = _("no Bling")
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("existe no Bling")), ("yes", _("removida do Bling"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
+class _HasRuleFilter(admin.SimpleListFilter):
+    title = _("regra própria")
+    parameter_name = "has_rule"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("com regra própria")), ("no", _("herda / padrão"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(rule__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(rule__isnull=True)
+        return queryset
+
+
+class CategoryRuleInline(admin.StackedInline):
+    model = CategoryRule
+    fk_name = "category"
+    extra = 1
+    max_num = 1
+    can_delete = True
+    fields = ["prefix", "code_policy", "deactivate_when_sold_out", "name_match"]
+    readonly_fields = ["name_match"]
+    verbose_name = _("regra desta categoria")
+    verbose_name_plural = _("regra desta categoria")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "full_path",
+        "id",
+        "effective_prefix",
+        "effective_policy",
+        "effective_deactivation",
+        "own_rule",
+        "removed_display",
+    ]
+    list_filter = [_RemovedFilter, _HasRuleFilter]
+    search_fields = ["full_path", "description", "=id"]
+    search_help_text = _("Busque pelo nome, caminho ou id da categoria no Bling.")
+    list_select_related = ["rule"]
+    readonly_fields = [
+        "id",
+        "description",
+        "full_path",
+        "parent",
+        "removed_at",
+        "synced_at",
+        "effective_prefix",
+        "effective_policy",
+        "effective_deactivation",
+    ]
+    fields = readonly_fields
+    inlines = [CategoryRuleInline]
+    actions = ["sync_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # categories come from Bling
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # removed categories are marked, never deleted
+
+    changelist_view = _with_nodes(admin.ModelAdmin.changelist_view)
+    change_view = _with_nodes(admin.ModelAdmin.change_view)
+
+    @admin.display(description=_("prefixo efetivo"))
+    def effective_prefix(self, obj: Category) -> str:
+        rule = _effective(obj.id)
+        if not rule.prefix:
+            return "—"
+        return f"{rule.prefix} ({rule.prefix_source})"
+
+    @admin.display(description=_("política efetiva"))
+    def effective_policy(self, obj: Category) -> str:
+        rule = _effective(obj.id)
+        return f"{_POLICY_LABELS.get(rule.code_policy, rule.code_policy)} ({rule.policy_source})"
+
+    @admin.display(description=_("inativa quando esgotado"))
+    def effective_deactivation(self, obj: Category) -> str:
+        rule = _effective(obj.id)
+        answer = _("sim") if rule.deactivate_when_sold_out else _("não")
+        return f"{answer} ({rule.deactivation_source})"
+
+    @admin.display(description=_("regra própria"), boolean=True)
+    def own_rule(self, obj: Category) -> bool:
+        return hasattr(obj, "rule")
+
+    @admin.display(description=_("removida do Bling"), boolean=True, ordering="removed_at")
+    def removed_display(self, obj: Category) -> bool:
+        return obj.removed_at is not None
+
+    def save_formset(self, request, form, formset, change):
+        before = {
+            f.instance.pk: _rule_snapshot(CategoryRule.objects.filter(pk=f.instance.pk).first())
+            for f in formset.forms
+            if f.instance.pk
+        }
+        super().save_formset(request, form, formset, change)
+        actor = request.user.get_username()
+        for rule in formset.new_objects:
+            rule_change_record(before=None, rule=rule, actor=actor, what="criada")
+        for rule, _changed in formset.changed_objects:
+            rule_change_record(before=before.get(rule.pk), rule=rule, actor=actor, what="alterada")
+        for rule in formset.deleted_objects:
+            rule_change_record(before=before.get(rule.pk), rule=None, actor=actor, what="removida")
+
+    @admin.action(description=_("Sincronizar categorias com o Bling agora"))
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run = job_run_queue(
+            kind="categories",
+            trigger=JobRun.Trigger.ADMIN,
+            requested_by=request.user.get_username(),
+        )
+        self.message_user(
+            request,
+            _("Sincronização de categorias enfileirada (execução #%(id)s).") % {"id": run.pk},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CategoryRule)
+class CategoryRuleAdmin(admin.ModelAdmin):
+    """All rules, including those by name not attached to a mirrored category yet."""
+
+    list_display = [
+        "__str__",
+        "name_match",
+        "prefix",
+        "code_policy",
+        "deactivate_when_sold_out",
+        "effective_prefix",
+        "updated_at",
+    ]
+    list_filter = [
+        "code_policy",
+        "deactivate_when_sold_out",
+        ("category", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["name_match", "category__full_path", "prefix"]
+    list_select_related = ["category"]
+    autocomplete_fields = ["category"]
+    fields = ["category", "name_match", "prefix", "code_policy", "deactivate_when_sold_out"]
+
+    changelist_view = _with_nodes(admin.ModelAdmin.changelist_view)
+
+    @admin.display(description=_("prefixo efetivo"))
+    def effective_prefix(self, obj: CategoryRule) -> str:
+        if obj.category_id is None:
+            return _("(categoria ainda não espelhada)")
+        return _effective(obj.category_id).prefix or "—"
+
+    def save_model(self, request, obj, form, change):
+        before = _rule_snapshot(CategoryRule.objects.filter(pk=obj.pk).first()) if change else None
+        super().save_model(request, obj, form, change)
+        rule_change_record(
+            before=before,
+            rule=obj,
+            actor=request.user.get_username(),
+            what="alterada" if change else "criada",
+        )
+
+    def delete_model(self, request, obj):
+        before = _rule_snapshot(obj)
+        super().delete_model(request, obj)
+        rule_change_record(
+            before=before, rule=None, actor=request.user.get_username(), what="removida"
+        )
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            self.delete_model(request, rule)

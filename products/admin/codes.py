@@ -1,1 +1,157 @@
-"""Admin of products: codes."""
+"""Admin of code counters and code assignments.
+
+Counters: staff may raise one (or add one for a new prefix); never below the highest number
+already handed out (the form shows the reason). Every change is audited
+(`counter_adjusted`). Assignments are read-only: what was given to which product, whether
+Bling has it, and why not; a button queues a code sweep, which retries the failed ones
+with the same code.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from blingsync.jobrunner import job_run_queue
+from blingsync.models import AuditLog, JobRun
+from products.codes import counter_raise, counter_value_check
+from products.models import CodeAssignment, CodeCounter
+from products.models.categories import prefix_validator
+from products.rules import code_format
+
+
+class CodeCounterForm(forms.ModelForm):
+    class Meta:
+        model = CodeCounter
+        fields = ["prefix", "last_value"]
+        help_texts = {
+            "last_value": _(
+                "O próximo código usa este número + 1. Não pode ficar abaixo do maior número "
+                "já atribuído."
+            ),
+        }
+
+    def clean_prefix(self) -> str:
+        prefix = self.cleaned_data["prefix"].strip().upper()
+        prefix_validator(prefix)
+        return prefix
+
+    def clean(self):
+        cleaned = super().clean()
+        prefix = cleaned.get("prefix") or (self.instance.prefix if self.instance.pk else "")
+        value = cleaned.get("last_value")
+        if prefix and value is not None:
+            try:
+                counter_value_check(prefix=prefix, value=value)
+            except forms.ValidationError as exc:
+                self.add_error("last_value", exc)
+        return cleaned
+
+
+@admin.register(CodeCounter)
+class CodeCounterAdmin(admin.ModelAdmin):
+    form = CodeCounterForm
+    list_display = ["prefix", "last_value", "next_code", "highest_assigned", "updated_at"]
+    search_fields = ["prefix"]
+    ordering = ["prefix"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ["prefix"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a deleted counter would start again at 1
+
+    @admin.display(description=_("próximo código"))
+    def next_code(self, obj: CodeCounter) -> str:
+        return code_format(obj.prefix, obj.last_value + 1)
+
+    @admin.display(description=_("maior código atribuído"))
+    def highest_assigned(self, obj: CodeCounter) -> str:
+        highest = CodeAssignment.objects.filter(prefix=obj.prefix).aggregate(m=Max("number"))["m"]
+        return code_format(obj.prefix, highest) if highest else "—"
+
+    def save_model(self, request, obj, form, change):
+        counter = counter_raise(
+            prefix=obj.prefix,
+            value=obj.last_value,
+            actor=request.user.get_username(),
+            source=AuditLog.Source.ADMIN,
+        )
+        obj.pk = counter.pk
+        obj.updated_at = counter.updated_at
+
+
+class _PrefixFilter(admin.SimpleListFilter):
+    title = _("prefixo")
+    parameter_name = "prefix"
+
+    def lookups(self, request, model_admin):
+        prefixes = CodeAssignment.objects.values_list("prefix", flat=True).distinct()
+        return [(p, p) for p in sorted(prefixes)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(prefix=self.value())
+        return queryset
+
+
+@admin.register(CodeAssignment)
+class CodeAssignmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "bling_product_id",
+        "parent_product_id",
+        "status",
+        "attempts",
+        "rule",
+        "error_short",
+        "updated_at",
+    ]
+    list_filter = ["status", _PrefixFilter, "created_at"]
+    search_fields = ["code", "=bling_product_id", "=parent_product_id"]
+    search_help_text = _("Busque pelo código ou pelo id do produto no Bling.")
+    date_hierarchy = "created_at"
+    actions = ["sweep_now"]
+    readonly_fields = [
+        "bling_product_id",
+        "parent_product_id",
+        "code",
+        "prefix",
+        "number",
+        "status",
+        "attempts",
+        "rule",
+        "error",
+        "created_at",
+        "updated_at",
+        "applied_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # deleting would let the product (or the code) be given again
+
+    @admin.display(description=_("erro"))
+    def error_short(self, obj: CodeAssignment) -> str:
+        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+
+    @admin.action(
+        description=_("Rodar a varredura de códigos agora (tenta de novo os que falharam)")
+    )
+    def sweep_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run = job_run_queue(
+            kind="codes", trigger=JobRun.Trigger.ADMIN, requested_by=request.user.get_username()
+        )
+        self.message_user(
+            request,
+            _("Varredura de códigos enfileirada (execução #%(id)s).") % {"id": run.pk},
+            messages.SUCCESS,
+        )
