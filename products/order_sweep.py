@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingNotFound
+from blingsync.connection import connection_require
 from blingsync.jobrunner import JobContext, register_job
 from products.evidence import order_forget, order_lines_replace, order_situation_names
 
@@ -35,6 +36,7 @@ def order_sweep_job(ctx: JobContext) -> None:
 
 def order_sweep(*, ctx: JobContext) -> dict[str, int]:
     """Record the sale lines of every order changed since `ctx.since`; returns counts."""
+    connection_require()  # a sweep that cannot reach Bling must say so, not "0 seen"
     since = ctx.since or timezone.now() - DEFAULT_WINDOW
     ctx.note("orders_since", since.isoformat())
     situations: dict[int, str] | None = None

@@ -157,6 +157,7 @@ def soldout_process(
             last_positive_at=state.last_positive_at,
             last_positive_stock=state.last_positive_stock,
             has_variations=candidate.product.format == "V" or bool(candidate.product.variations),
+            last_deactivated_at=state.deactivated_at,
             tz=timezone.get_current_timezone(),
         )
         pending.append(_Pending(candidate, sold_out_decide(facts), state))

@@ -21,6 +21,8 @@ The rule, in the words staff read in the admin:
 * Grace (anti-flapping): deactivation waits until the product has been sold out for
   `grace_minutes`; the sold-out moment is the first movement after the anchor when the ledger
   has one, else when blingsync first saw it sold out. A restock clears it.
+* A product blingsync deactivated that someone reactivated by hand is not deactivated again
+  on the same evidence: only a sale newer than that deactivation counts.
 * An **inactive** product is reactivated only when blingsync deactivated it and its available
   stock is positive again; products staff deactivated by hand are never reactivated.
 
@@ -56,6 +58,7 @@ class Rule(StrEnum):
     EXCLUDED = "excluded_in_bling"
     IN_STOCK = "in_stock"
     STAFF_DEACTIVATED = "staff_deactivated"
+    REACTIVATED_BY_HAND = "reactivated_by_hand"
     STILL_SOLD_OUT = "still_sold_out"
     RESTOCKED = "restocked"
     CATEGORY = "category_keeps"
@@ -112,6 +115,9 @@ class SoldOutFacts:
     last_positive_at: datetime | None = None
     last_positive_stock: Decimal | None = None
     has_variations: bool = False
+    # When blingsync last deactivated it: if it is active again, someone reactivated it, and
+    # only a sale newer than that deactivation may deactivate it again (no tug of war).
+    last_deactivated_at: datetime | None = None
     tz: tzinfo = field(default=DEFAULT_TZ)
 
 
@@ -198,6 +204,12 @@ def _since(sale: Sale, anchor: _Anchor | None, tz: tzinfo) -> bool:
     if sale.day != anchor_day:
         return sale.day > anchor_day
     return sale.seen_at is None or sale.seen_at >= anchor.at
+
+
+def _after(sale: Sale, moment: datetime, tz: tzinfo) -> bool:
+    if sale.seen_at is not None:
+        return sale.seen_at > moment
+    return sale.day > moment.astimezone(tz).date()
 
 
 def _evidence(
@@ -326,6 +338,14 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             qty = sum((m.quantity or ZERO for m in exits), ZERO)
             detail = f"; saída manual (S) de {_units(qty)} sem venda"
         return keep(Rule.NO_SALES, f"nenhuma venda registrada {anchor_text}{detail}; {stock_text}")
+
+    last_off = facts.last_deactivated_at
+    if last_off is not None and not any(_after(s, last_off, tz) for s in counted):
+        return keep(
+            Rule.REACTIVATED_BY_HAND,
+            f"reativado depois que o blingsync o inativou em {_moment(last_off, tz)}: nenhuma "
+            f"venda nova desde então, não é inativado de novo; {stock_text}",
+        )
 
     sold = sum((s.quantity for s in counted), ZERO)
     exited = sum((m.quantity or ZERO for m in after if m.operation == "S"), ZERO)

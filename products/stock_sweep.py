@@ -37,6 +37,7 @@ from blingsync.bling.catalog import (
     STOCK_ZERO,
 )
 from blingsync.bling.types import BlingProduct
+from blingsync.connection import connection_require
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
 from products.models import ProductStockState
@@ -71,6 +72,7 @@ def stock_sweep_job(ctx: JobContext) -> None:
 
 def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     """Find sold-out and restocked candidates, decide, apply; counts go to the run."""
+    connection_require()  # a sweep that cannot reach Bling must say so, not "0 seen"
     settings_row = RuntimeSettings.load()
     deposit_id = settings_row.stock_deposit_id
     page_size = settings_row.sweep_page_size or 100
@@ -80,6 +82,8 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
 
     ctx.progress(0, None, "listando candidatos a inativar")
     allowing, guards = _categories_to_list()
+    if not allowing:
+        ctx.note("warning", "nenhuma categoria espelhada inativa esgotados: rode sync_categories")
     set_aside: set[int] = set()
     for category_id in guards:
         for product in _sold_out_listed(summary, category_id, page_size, since, deposit_id):

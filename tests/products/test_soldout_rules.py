@@ -198,6 +198,27 @@ CASES = [
         Rule.HAS_VARIATIONS,
     ),
     (
+        "reactivated by hand after blingsync deactivated it, no new sale",
+        facts(
+            movements=[entry(2, "1", "1"), exit_(3, "1", "0")],
+            sales=[sale(1, 3, "1")],
+            last_deactivated_at=at(3, 12),
+        ),
+        Verdict.KEEP,
+        Rule.REACTIVATED_BY_HAND,
+    ),
+    (
+        "reactivated by hand, then sold again (oversold)",
+        facts(
+            available_stock=D(-1),
+            movements=[entry(2, "1", "1"), exit_(3, "1", "0"), exit_(4, "1", "-1")],
+            sales=[sale(1, 3, "1"), sale(2, 4, "1")],
+            last_deactivated_at=at(3, 12),
+        ),
+        Verdict.DEACTIVATE,
+        Rule.SOLD_OUT_BY_SALES,
+    ),
+    (
         "deactivated by blingsync, restocked",
         facts(situation="I", available_stock=D(4), deactivated_by_blingsync=True),
         Verdict.REACTIVATE,
