@@ -11,7 +11,9 @@ the answer must not depend on processing. Rules (SPEC 5.6):
 - an `eventId` already stored -> 200, not processed again. The unique constraint decides
   (insert inside a savepoint, catch IntegrityError): a check-then-insert would let two copies
   arriving at the same instant both pass;
-- otherwise the event is stored `pending` and its processing queued after commit -> 200.
+- otherwise the event is stored `pending` and its processing queued after commit -> 200
+  (with the ORM broker the task row is written in the event's own transaction, which is
+  the same guarantee in one write: see `queueing.enqueue_joins_transaction`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from webhooks.models import WebhookEvent
-from webhooks.queueing import event_enqueue
+from webhooks.queueing import (
+    enqueue_joins_transaction,
+    event_enqueue,
+    event_enqueue_in_transaction,
+)
 from webhooks.signature import SIGNATURE_HEADER, signature_is_valid
 
 logger = logging.getLogger(__name__)
@@ -207,7 +213,10 @@ def webhook_receive(
                 status=WebhookEvent.Status.PENDING,
             )
             event_pk = event.pk
-            transaction.on_commit(lambda: event_enqueue(event_pk=event_pk))
+            if enqueue_joins_transaction():
+                event_enqueue_in_transaction(event_pk=event_pk)
+            else:
+                transaction.on_commit(lambda: event_enqueue(event_pk=event_pk))
     except IntegrityError:
         # Another copy of this eventId is already stored (or being stored right now).
         logger.info("duplicate webhook event %s ignored", envelope["eventId"])

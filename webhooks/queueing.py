@@ -27,6 +27,35 @@ def event_enqueue(*, event_pk: int) -> None:
         logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
 
 
+def enqueue_joins_transaction() -> bool:
+    """Whether the receiver may queue inside its own transaction instead of after commit.
+
+    With the ORM broker the task is a row in the same database: inserting it in the
+    event's transaction gives exactly what `on_commit` promises (no worker sees a task
+    whose event was rolled back) in one write transaction instead of two. That matters on
+    SQLite, where every write transaction queues for the single write lock, and because the
+    broker closes and reopens the connection when called in autocommit mode (after commit).
+    Other brokers (Redis) and the inline mode of the tests queue after commit.
+    """
+    from django_q.conf import Conf
+
+    return bool(getattr(Conf, "ORM", None)) and not Conf.SYNC
+
+
+def event_enqueue_in_transaction(*, event_pk: int) -> None:
+    """Queue inside the current transaction (ORM broker only, see enqueue_joins_transaction);
+    a failure rolls back only its savepoint and leaves the event to the recovery sweep."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            from django_q.tasks import async_task
+
+            async_task(PROCESS_TASK, event_pk, task_name=f"webhook-event-{event_pk}")
+    except Exception:
+        logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
+
+
 def _schedule_once(*, func: str, arg: int, when: datetime) -> None:
     from django_q.models import Schedule
 
