@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
-from blingsync.bling.errors import BlingNotFound
+from blingsync.bling.errors import BlingNotConnected, BlingNotFound
 from blingsync.models import AuditLog, RuntimeSettings
 from webhooks.debounce import stock_evaluation_request
 from webhooks.models import StockEvaluation, WebhookEvent
@@ -83,7 +83,7 @@ def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent |
 
 def event_process(*, event_id: int) -> str:
     """Process one stored event (by primary key). Returns what happened: "processed",
-    "echo", "ignored", "retry", "failed", "paused" or "not_claimed"."""
+    "echo", "ignored", "retry", "failed", "not_connected", "paused" or "not_claimed"."""
     if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
         return "paused"
     event = event_claim(event_id=event_id)
@@ -119,6 +119,15 @@ def _finish(event: WebhookEvent, outcome: _Outcome, *, claimed_at: datetime | No
 
 def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None) -> str:
     error = f"{type(exc).__name__}: {exc}"[:4000]
+    if isinstance(exc, BlingNotConnected):
+        # Not the event's fault and nothing a retry schedule can fix: it waits, pending and
+        # without spending an attempt, until staff reconnect (the `events` job and
+        # `process_events` pick it up again; the dashboard shows the connection state).
+        WebhookEvent.objects.filter(
+            pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
+        ).update(status=Status.PENDING, attempts=F("attempts") - 1, last_error=error)
+        logger.warning("webhook event %s waits for a Bling connection: %s", event.pk, error)
+        return "not_connected"
     final = event.attempts >= MAX_ATTEMPTS
     now = timezone.now()
     next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]

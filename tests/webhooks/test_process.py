@@ -282,3 +282,13 @@ def test_unhandled_and_deleted_product_events(fake_bling, deliver):
     event.refresh_from_db()
     assert event.status == Status.PROCESSED
     assert fake_bling.calls() == []
+
+
+def test_without_a_connection_events_wait_without_spending_attempts(fake_bling, deliver):
+    mode_live()
+    event = deliver("product.created", {"id": 42, "codigo": "", "situacao": "A"})
+    event.refresh_from_db()
+    assert event.status == Status.PENDING
+    assert event.attempts == 0
+    assert "BlingNotConnected" in event.last_error
+    assert fake_bling.calls() == []

@@ -207,3 +207,14 @@ def test_twenty_copies_at_the_same_instant_make_one_event_processed_once(fake_bl
     event = WebhookEvent.objects.get()
     assert event.attempts == 1
     assert event.status == WebhookEvent.Status.IGNORED
+
+
+def test_with_the_orm_broker_the_task_is_written_with_the_event(post_webhook, monkeypatch):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # a real cluster would pick the row up
+    assert post_webhook(UNHANDLED, {"id": 1}, event_id="evt-q").status_code == 200
+    assert post_webhook(UNHANDLED, {"id": 1}, event_id="evt-q").status_code == 200
+    assert OrmQ.objects.count() == 1  # one task for the event, none for its copy
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PENDING

@@ -77,6 +77,11 @@ class Command(BaseCommand):
             for done, pk in enumerate(ids, start=1):
                 outcome = event_process(event_id=pk)
                 counts[outcome] = counts.get(outcome, 0) + 1
+                if outcome == "not_connected":
+                    self._summary(counts, {}, started)
+                    raise CommandError(
+                        _("Parado: a conexão com o Bling não está ativa; conecte e rode de novo.")
+                    )
                 if outcome in ("retry", "failed"):
                     error = (
                         WebhookEvent.objects.filter(pk=pk)
@@ -84,7 +89,7 @@ class Command(BaseCommand):
                         .first()
                     )
                     self.stderr.write(f"  #{pk}: {error}")
-                    if error and error.startswith(("BlingNotConnected", "BlingCircuitOpen")):
+                    if error and error.startswith("BlingCircuitOpen"):
                         self._summary(counts, {}, started)
                         raise CommandError(
                             _("Parado: o Bling não está acessível (%(error)s).") % {"error": error}
