@@ -61,10 +61,8 @@ def _bucket_ensure(key: str) -> None:
             pass  # another process created it first
 
 
-def _reserve(key: str) -> tuple[int, int]:
-    """Reserve the next slot: (slot in epoch µs, failures in a row so far), or raise when the
-    daily limit is reached or the circuit is open."""
-    now_us = _now_us()
+def _reserve_once(key: str, now_us: int) -> tuple[int, int] | None:
+    """One attempt at the conditional UPDATE; None when it matched no row."""
     today = _bling_day(now_us)
     per_day = int(settings.BLING_RATE_PER_DAY)
     with transaction.atomic():
@@ -81,30 +79,45 @@ def _reserve(key: str) -> tuple[int, int]:
                 day=today,
             )
         )
-        if updated:
-            return RateLimitBucket.objects.values_list("last_slot_us", "consecutive_failures").get(
-                key=key
-            )
-    bucket = RateLimitBucket.objects.filter(key=key).first()
-    if bucket is None:
-        _bucket_ensure(key)
-        return _reserve(key)
-    if bucket.circuit_open_until_us > now_us:
-        wait = (bucket.circuit_open_until_us - now_us) / 1_000_000
-        raise BlingCircuitOpen(
-            status=None,
-            error_type="circuit_open",
-            message=(
-                f"Chamadas ao Bling suspensas por {wait:.0f} s após falhas seguidas "
-                "(protege contra o bloqueio de IP do Bling)."
-            ),
+        if not updated:
+            return None
+        return RateLimitBucket.objects.values_list("last_slot_us", "consecutive_failures").get(
+            key=key
         )
-    raise BlingRateLimited(
-        status=None,
-        error_type="TOO_MANY_REQUESTS",
-        message=f"Limite diário de {per_day} chamadas ao Bling atingido; continua amanhã.",
-        period="day",
-    )
+
+
+def _reserve(key: str) -> tuple[int, int]:
+    """Reserve the next slot: (slot in epoch µs, failures in a row so far), or raise when the
+    daily limit is reached or the circuit is open."""
+    while True:
+        now_us = _now_us()
+        reserved = _reserve_once(key, now_us)
+        if reserved is not None:
+            return reserved
+        # No row matched: find out why from the row as it is now (it may have just been
+        # created or changed by another process, in which case we simply try again).
+        bucket = RateLimitBucket.objects.filter(key=key).first()
+        if bucket is None:
+            _bucket_ensure(key)
+            continue
+        if bucket.circuit_open_until_us > now_us:
+            wait = (bucket.circuit_open_until_us - now_us) / 1_000_000
+            raise BlingCircuitOpen(
+                status=None,
+                error_type="circuit_open",
+                message=(
+                    f"Chamadas ao Bling suspensas por {wait:.0f} s após falhas seguidas "
+                    "(protege contra o bloqueio de IP do Bling)."
+                ),
+            )
+        per_day = int(settings.BLING_RATE_PER_DAY)
+        if bucket.day == _bling_day(now_us) and bucket.day_calls >= per_day:
+            raise BlingRateLimited(
+                status=None,
+                error_type="TOO_MANY_REQUESTS",
+                message=f"Limite diário de {per_day} chamadas ao Bling atingido; continua amanhã.",
+                period="day",
+            )
 
 
 def ratelimit_acquire(*, key: str = DEFAULT_KEY) -> int:

@@ -1,0 +1,170 @@
+"""Connecting the Bling account from the admin (staff only): redirect to Bling's authorize
+page with a random `state` kept in the session, then the OAuth callback.
+
+The callback checks `state` and hands the code to `bling_connect_with_code`, which claims it
+in the database before the exchange: a reloaded callback page never sends a code twice
+(Bling revokes access when a code is reused).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from blingsync.bling.errors import BlingError, BlingUnavailable
+from blingsync.bling.oauth import (
+    CodeAlreadyUsed,
+    bling_connect_with_code,
+    oauth_authorize_url,
+    oauth_state_new,
+)
+from blingsync.connection import connection_get
+
+logger = logging.getLogger(__name__)
+
+SESSION_STATE = "bling_oauth_state"
+SESSION_DONE_STATE = "bling_oauth_done_state"
+
+# Bling's `error` values on the redirect (bling-v3.md 1.2), in the staff's words.
+_AUTHORIZE_ERRORS = {
+    "access_denied": gettext_lazy("A autorização foi negada no Bling."),
+    "app_inativo": gettext_lazy("O aplicativo está inativo no Bling."),
+    "UNAUTHORIZED_ERROR": gettext_lazy(
+        "O usuário do Bling perdeu a permissão ou a empresa está inativa/inadimplente."
+    ),
+}
+
+
+def _result(
+    request: HttpRequest, *, ok: bool, heading: str, message: str, status: int = 200
+) -> HttpResponse:
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Conectar ao Bling"),
+        "ok": ok,
+        "heading": heading,
+        "message": message,
+        "connection": connection_get(),
+    }
+    return TemplateResponse(request, "blingsync/connect_result.html", context, status=status)
+
+
+@staff_member_required
+def bling_connect(request: HttpRequest) -> HttpResponse:
+    """Send the browser to Bling's authorization page."""
+    if not settings.BLING_CLIENT_ID or not settings.BLING_CLIENT_SECRET:
+        return _result(
+            request,
+            ok=False,
+            heading=_("Aplicativo do Bling não configurado"),
+            message=_("Defina BLING_CLIENT_ID e BLING_CLIENT_SECRET no ambiente do servidor."),
+            status=503,
+        )
+    state = oauth_state_new()
+    request.session[SESSION_STATE] = state
+    return redirect(oauth_authorize_url(state=state))
+
+
+@staff_member_required
+def bling_callback(request: HttpRequest) -> HttpResponse:
+    """Bling's redirect back with `code` and `state` (or `error`)."""
+    state = request.GET.get("state", "")
+    expected = request.session.get(SESSION_STATE) or ""
+    done = request.session.get(SESSION_DONE_STATE) or ""
+    if state and done and constant_time_compare(state, done):
+        # A reload (or a second tab) of a callback already handled: never exchange again.
+        conn = connection_get()
+        connected = bool(conn and conn.status == conn.Status.CONNECTED)
+        return _result(
+            request,
+            ok=connected,
+            heading=_("Esta autorização já foi processada"),
+            message=_("O código de autorização já foi usado e não será enviado de novo.")
+            + " "
+            + (
+                _("A conta continua conectada.")
+                if connected
+                else _("Clique em “Conectar ao Bling” para autorizar de novo.")
+            ),
+        )
+    error = request.GET.get("error", "")
+    if error:
+        # Nothing to exchange; Bling's own words are shown (escaped) with ours.
+        if expected and constant_time_compare(state, expected):
+            del request.session[SESSION_STATE]
+        description = request.GET.get("error_description", "")
+        message = str(_AUTHORIZE_ERRORS.get(error) or _("O Bling não autorizou a conexão."))
+        detail = f" ({error}{': ' + description if description else ''})"
+        return _result(
+            request,
+            ok=False,
+            heading=_("O Bling não autorizou a conexão"),
+            message=message + detail,
+            status=400,
+        )
+    if not state or not expected or not constant_time_compare(state, expected):
+        logger.warning("bling callback with a missing or wrong state")
+        return _result(
+            request,
+            ok=False,
+            heading=_("Link de autorização inválido"),
+            message=_(
+                "O parâmetro de segurança (state) não confere com o desta sessão. "
+                "Comece de novo pelo botão “Conectar ao Bling” no admin."
+            ),
+            status=400,
+        )
+    # The state is spent whatever happens next.
+    del request.session[SESSION_STATE]
+    request.session[SESSION_DONE_STATE] = state
+    request.session.save()
+
+    code = request.GET.get("code", "")
+    if not code:
+        return _result(
+            request,
+            ok=False,
+            heading=_("Resposta do Bling sem código"),
+            message=_("O Bling não enviou o código de autorização. Tente de novo."),
+            status=400,
+        )
+    try:
+        conn = bling_connect_with_code(code=code, actor=request.user.get_username())
+    except CodeAlreadyUsed:
+        return _result(
+            request,
+            ok=False,
+            heading=_("Esta autorização já foi processada"),
+            message=_("O código de autorização já foi usado e não será enviado de novo."),
+            status=400,
+        )
+    except BlingError as exc:
+        unavailable = isinstance(exc, BlingUnavailable)
+        return _result(
+            request,
+            ok=False,
+            heading=_("Não foi possível conectar ao Bling"),
+            message=(
+                _("O Bling não respondeu. Tente de novo em alguns minutos.")
+                if unavailable
+                else _("O Bling recusou o código de autorização.")
+            )
+            + f" ({exc.error_type or exc.status}: {exc.description or exc.message})",
+            status=502 if unavailable else 400,
+        )
+    return _result(
+        request,
+        ok=True,
+        heading=_("Conectado ao Bling"),
+        message=_("Conta conectada: %(company)s.")
+        % {"company": conn.company_name or conn.company_id or _("empresa sem nome")},
+    )

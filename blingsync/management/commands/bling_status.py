@@ -1,0 +1,48 @@
+"""`python manage.py bling_status`: the Bling connection's state, company, token expiry and
+last refresh (never a token). Exits non-zero when the account is not usable."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from blingsync.connection import connection_disconnected_reason, connection_get
+from blingsync.models import BlingConnection
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"
+
+
+class Command(BaseCommand):
+    help = _("Mostra a situação da conexão com o Bling (nunca o token).")
+
+    def handle(self, *args, **options) -> None:
+        conn = connection_get()
+        status = conn.status if conn else BlingConnection.Status.NOT_CONNECTED
+        self.stdout.write(f"{_('situação')}: {status}")
+        if conn is not None:
+            expires = "—"
+            if conn.expires_at:
+                seconds = int((conn.expires_at - timezone.now()).total_seconds())
+                expires = f"{_when(conn.expires_at)} ({seconds} s)"
+            if conn.last_refresh_ok is None:
+                refresh = "—"
+            else:
+                refresh = f"{_when(conn.last_refresh_at)} " + (
+                    "ok" if conn.last_refresh_ok else _("falhou")
+                )
+            rows = [
+                (_("empresa"), f"{conn.company_name or '—'} ({conn.company_id or '—'})"),
+                (_("conectado em"), _when(conn.connected_at)),
+                (_("token expira em"), expires),
+                (_("última renovação"), refresh),
+            ]
+            if conn.last_refresh_error:
+                rows.append((_("erro da última renovação"), conn.last_refresh_error))
+            for label, value in rows:
+                self.stdout.write(f"{label}: {value}")
+        reason = connection_disconnected_reason(conn)
+        if reason:
+            raise CommandError(reason)
