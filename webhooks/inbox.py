@@ -18,6 +18,7 @@ the answer must not depend on processing. Rules (SPEC 5.6):
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from collections.abc import Mapping
@@ -57,6 +58,14 @@ def _clean_headers(headers: Mapping[str, str]) -> dict[str, str]:
             continue
         cleaned[str(name)] = str(value)[:_MAX_HEADER_CHARS].replace("\x00", "\ufffd")
     return cleaned
+
+
+def _ip_or_none(value: str | None) -> str | None:
+    # The column is `inet` on PostgreSQL: a unix-socket peer or junk must not fail the insert.
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -150,7 +159,7 @@ def webhook_receive(
 ) -> tuple[int, WebhookEvent | None]:
     """Record one delivery and return (HTTP status, the stored row or None for a duplicate)."""
     clean_headers = _clean_headers(headers)
-    remote_addr = remote_addr or None
+    remote_addr = _ip_or_none(remote_addr)
 
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         event = _record_rejected(

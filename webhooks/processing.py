@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
-from blingsync.bling.errors import BlingNotConnected, BlingNotFound
+from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
 from blingsync.models import AuditLog, RuntimeSettings
 from webhooks.debounce import stock_evaluation_request
 from webhooks.models import StockEvaluation, WebhookEvent
@@ -141,6 +141,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
             event.event_type,
             event.attempts,
             error,
+            exc_info=not isinstance(exc, BlingError),  # a traceback only for our own bugs
         )
         return "failed"
     event_enqueue_at(event_pk=event.pk, when=next_at)
@@ -151,6 +152,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         event.attempts,
         next_at.isoformat(),
         error,
+        exc_info=not isinstance(exc, BlingError),
     )
     return "retry"
 

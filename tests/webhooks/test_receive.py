@@ -218,3 +218,11 @@ def test_with_the_orm_broker_the_task_is_written_with_the_event(post_webhook, mo
     assert post_webhook(UNHANDLED, {"id": 1}, event_id="evt-q").status_code == 200
     assert OrmQ.objects.count() == 1  # one task for the event, none for its copy
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.PENDING
+
+
+def test_an_odd_remote_address_does_not_fail_the_delivery(fake_bling):
+    raw = fake_bling.webhook_body(UNHANDLED, {"id": 1})
+    headers = {"X-Bling-Signature-256": fake_bling.sign(raw)}
+    status, event = webhook_receive(body=raw, headers=headers, remote_addr="unix:/run/g.sock")
+    assert status == 200
+    assert event.remote_addr is None
