@@ -292,3 +292,20 @@ def test_without_a_connection_events_wait_without_spending_attempts(fake_bling, 
     assert event.attempts == 0
     assert "BlingNotConnected" in event.last_error
     assert fake_bling.calls() == []
+
+
+def test_the_events_job_runs_an_evaluation_whose_schedule_was_lost(fake_bling, bling_connected):
+    from blingsync.jobrunner import job_run_now
+
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    pid = fake_bling.add_product("Memória 128MB", codigo="MEMO00010", categoria_id=tree.memoria)[
+        "id"
+    ]
+    StockEvaluation.objects.create(
+        bling_product_id=pid, due_at=timezone.now() - timedelta(minutes=5), first_event_id="e9"
+    )
+    run = job_run_now(kind="events", trigger="schedule")
+    assert run.details["stock_evaluations"] == {"evaluated": 1}
+    assert not StockEvaluation.objects.exists()
+    assert ProductStockState.objects.filter(bling_product_id=pid).exists()
