@@ -186,42 +186,64 @@ def order_lines_replace(*, order: Order, situations: dict[int, str] | None = Non
         logger.warning("order %s has unknown situation %s", order.id, order.situation_id)
     counted = not situation_is_cancelled(name)
     order_day = order.date or timezone.localdate()
-    # A webhook and the sweep may replace the same order at once: the loser of the unique
-    # (order, item) race simply does it again on top of the winner's lines.
-    for attempt in range(3):
-        try:
-            return _lines_replace(order, name, counted, order_day)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return _lines_replace(order, name, counted, order_day)
+
+
+_LINE_FIELDS = [
+    "order_number",
+    "bling_product_id",
+    "product_code",
+    "quantity",
+    "situation_id",
+    "situation_name",
+    "counted",
+    "order_date",
+    "recorded_at",
+]
 
 
 def _lines_replace(order: Order, name: str, counted: bool, order_day: date) -> int:
+    """Upsert the order's lines by (order, item number), then drop the items it no longer has.
+
+    An upsert rather than delete-and-insert: a webhook and the sweep may replace the same
+    order at once, and ON CONFLICT lets both finish with one set of lines (no unique-key
+    error for the loser). `first_seen_at` is never overwritten.
+    """
     now = timezone.now()
+    first_seen = (
+        SaleLine.objects.filter(order_id=order.id).aggregate(first=Min("first_seen_at"))["first"]
+        or now
+    )
+    lines = [
+        SaleLine(
+            order_id=order.id,
+            order_number=str(order.number or ""),
+            line=index,
+            bling_product_id=item.product_id,
+            product_code=item.code or "",
+            quantity=item.quantity,
+            situation_id=order.situation_id,
+            situation_name=name,
+            counted=counted,
+            order_date=order_day,
+            first_seen_at=first_seen,
+            recorded_at=now,
+        )
+        for index, item in enumerate(order.items, start=1)
+        # Free-text items (no product in the catalog) are no evidence of anything.
+        if item.product_id
+    ]
     with transaction.atomic():
-        existing = SaleLine.objects.select_for_update().filter(order_id=order.id)
-        first_seen = existing.aggregate(first=Min("first_seen_at"))["first"] or now
-        existing.delete()
-        lines = [
-            SaleLine(
-                order_id=order.id,
-                order_number=str(order.number or ""),
-                line=index,
-                bling_product_id=item.product_id,
-                product_code=item.code or "",
-                quantity=item.quantity,
-                situation_id=order.situation_id,
-                situation_name=name,
-                counted=counted,
-                order_date=order_day,
-                first_seen_at=first_seen,
+        if lines:
+            SaleLine.objects.bulk_create(
+                lines,
+                update_conflicts=True,
+                unique_fields=["order_id", "line"],
+                update_fields=_LINE_FIELDS,
             )
-            for index, item in enumerate(order.items, start=1)
-            # Free-text items (no product in the catalog) are no evidence of anything.
-            if item.product_id
-        ]
-        SaleLine.objects.bulk_create(lines)
+        SaleLine.objects.filter(order_id=order.id).exclude(
+            line__in=[line.line for line in lines]
+        ).delete()
     return len(lines)
 
 

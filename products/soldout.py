@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from blingsync.audit import audit_begin, audit_complete, audit_record
@@ -60,6 +61,8 @@ class SoldOutCandidate:
     product: BlingProduct
     available: Decimal
     category_id: int | None
+    # When the product was read from Bling (before the call): see `_state_save`.
+    read_at: datetime = field(default_factory=timezone.now)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> S
     """Re-read one product from Bling, decide with the sold-out rule and apply the verdict."""
     dry_run = soldout_dry_run(dry_run)
     settings_row = RuntimeSettings.load()
+    read_at = timezone.now()
     try:
         product = catalog.product_get(product_id=product_id)
     except BlingNotFound:
@@ -118,7 +122,9 @@ def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> S
     if not category_id and product.parent_id:
         # Variations follow their parent's category.
         category_id = catalog.product_get(product_id=product.parent_id).category_id
-    candidate = SoldOutCandidate(product=product, available=available, category_id=category_id)
+    candidate = SoldOutCandidate(
+        product=product, available=available, category_id=category_id, read_at=read_at
+    )
     return soldout_process(candidates=[candidate], dry_run=dry_run, settings_row=settings_row)[0]
 
 
@@ -246,44 +252,55 @@ def _situation_write(product_ids: list[int], *, situation: str) -> dict[int, str
 
 
 def _state_save(item: _Pending, *, now: datetime) -> None:
-    state, decision, candidate = item.state, item.decision, item.candidate
+    """Remember the decision. Who-deactivated-it is changed only by conditional updates: a
+    webhook evaluation and the sweep may decide about the same product at once, and a process
+    that read the product before the other one deactivated it must not clear the mark."""
+    decision, candidate = item.decision, item.candidate
     product = candidate.product
-    previous = (state.last_verdict, state.last_rule)
-    state.name = product.name[:200]
-    state.code = product.code[:60]
+    previous = (item.state.last_verdict, item.state.last_rule)
+    values: dict[str, object] = {
+        "name": product.name[:200],
+        "code": product.code[:60],
+        "situation": product.situation,
+        "available_stock": candidate.available,
+        "sold_out_since": decision.sold_out_since,
+        "last_verdict": str(decision.verdict),
+        "last_rule": str(decision.rule),
+        "last_reason": decision.reason,
+        "last_evaluated_at": now,
+        "last_dry_run": False,
+    }
     if candidate.category_id:
-        state.category_id = candidate.category_id
-    state.situation = product.situation
-    state.available_stock = candidate.available
+        values["category_id"] = candidate.category_id
     if candidate.available > 0:
-        state.last_positive_at = now
-        state.last_positive_stock = candidate.available
-    state.sold_out_since = decision.sold_out_since
-    if product.situation == "A" and state.deactivated_by_blingsync:
-        # Someone reactivated it in Bling: from now on it is an ordinary active product.
-        state.deactivated_by_blingsync = False
-    if not item.error:
-        if decision.verdict == Verdict.DEACTIVATE:
-            state.situation = "I"
-            state.deactivated_by_blingsync = True
-            state.deactivated_at = now
-        elif decision.verdict == Verdict.REACTIVATE:
-            state.situation = "A"
-            state.deactivated_by_blingsync = False
-            state.reactivated_at = now
-            state.sold_out_since = None
-    state.last_verdict = str(decision.verdict)
-    state.last_rule = str(decision.rule)
-    state.last_reason = decision.reason
-    state.last_evaluated_at = now
-    state.last_dry_run = False
-    state.save()
+        values["last_positive_at"] = now
+        values["last_positive_stock"] = candidate.available
+    done = not item.error
+    if done and decision.verdict == Verdict.DEACTIVATE:
+        values.update(situation="I", deactivated_by_blingsync=True, deactivated_at=now)
+    elif done and decision.verdict == Verdict.REACTIVATE:
+        values.update(
+            situation="A", deactivated_by_blingsync=False, reactivated_at=now, sold_out_since=None
+        )
+    row, created = ProductStockState.objects.get_or_create(
+        bling_product_id=product.id, defaults=values
+    )
+    rows = ProductStockState.objects.filter(pk=row.pk)
+    if not created:
+        rows.update(**values)
+    if product.situation == "A" and "deactivated_by_blingsync" not in values:
+        # Active although blingsync had deactivated it: someone reactivated it in Bling, and
+        # from now on it is an ordinary active product (unless blingsync deactivated it again
+        # after this process read it).
+        rows.filter(deactivated_by_blingsync=True).filter(
+            Q(deactivated_at__isnull=True) | Q(deactivated_at__lt=candidate.read_at)
+        ).update(deactivated_by_blingsync=False)
     kept_sold_out = (
         product.situation == "A"
         and candidate.available <= 0
         and decision.verdict in (Verdict.KEEP, Verdict.WAIT_GRACE)
     )
-    if kept_sold_out and previous != (state.last_verdict, state.last_rule):
+    if kept_sold_out and previous != (str(decision.verdict), str(decision.rule)):
         audit_record(
             action=AuditLog.Action.SOLD_OUT_KEPT,
             bling_product_id=product.id,

@@ -26,7 +26,11 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
 
 from blingsync.bling import catalog
 from blingsync.bling.catalog import (
@@ -78,6 +82,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     page_size = settings_row.sweep_page_size or 100
     since = ctx.since if ctx.params.get("since") else None
     summary = StockSweepSummary()
+    read_at = timezone.now()
     found: dict[int, tuple[BlingProduct, int | None]] = {}
 
     ctx.progress(0, None, "listando candidatos a inativar")
@@ -94,7 +99,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
                 found[product.id] = (product, category_id)
 
     ctx.progress(len(found), None, "listando candidatos a reativar")
-    for product in _restocked_listed(summary, page_size, deposit_id):
+    for product in _restocked_listed(summary, page_size, deposit_id, read_at):
         found.setdefault(product.id, (product, None))
 
     candidates = list(found.values())
@@ -117,6 +122,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
                 product=product,
                 available=balances.get(product.id, product.available_stock or Decimal(0)),
                 category_id=category_id,
+                read_at=read_at,
             )
             for product, category_id in chunk
         ]
@@ -186,7 +192,7 @@ def _sold_out_listed(
 
 
 def _restocked_listed(
-    summary: StockSweepSummary, page_size: int, deposit_id: int | None
+    summary: StockSweepSummary, page_size: int, deposit_id: int | None, read_at: datetime
 ) -> Iterator[BlingProduct]:
     ids = products_deactivated_by_blingsync()
     for start in range(0, len(ids), BATCH_SIZE):
@@ -205,9 +211,9 @@ def _restocked_listed(
         active = _pages(summary, size, criterio=PRODUCTS_ACTIVE, product_ids=chunk)
         reactivated = [p.id for p in active]
         if reactivated:
-            ProductStockState.objects.filter(bling_product_id__in=reactivated).update(
-                deactivated_by_blingsync=False, situation="A"
-            )
+            ProductStockState.objects.filter(bling_product_id__in=reactivated).filter(
+                Q(deactivated_at__isnull=True) | Q(deactivated_at__lt=read_at)
+            ).update(deactivated_by_blingsync=False, situation="A")
 
 
 def _count(ctx: JobContext, summary: StockSweepSummary, results: list[SoldOutResult]) -> None:

@@ -200,3 +200,36 @@ def test_situation_names_are_read_once_per_run(bling_connected, fake_bling):
     finally:
         _current_context.reset(token)
     assert len(fake_bling.calls(method="GET", path="/situacoes/modulos")) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_and_the_sweep_replacing_one_order_at_once_leave_one_set_of_lines():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from blingsync.bling.types import Order, OrderItem
+    from products.evidence import order_lines_replace
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (real concurrent writers)")
+    order = Order(
+        id=20000000001,
+        number="1",
+        date=None,
+        situation_id=9,
+        items=tuple(OrderItem(product_id=100 + n, code="", quantity=Decimal(1)) for n in range(5)),
+    )
+
+    def replace(_n: int) -> int:
+        try:
+            return order_lines_replace(order=order, situations={9: "Atendido"})
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(replace, range(16)))
+
+    assert counts == [5] * 16
+    assert SaleLine.objects.filter(order_id=order.id).count() == 5

@@ -271,3 +271,56 @@ def test_kept_decisions_are_audited_once_per_reason(fake_bling, live):
 def test_a_product_missing_in_bling_is_left_alone(fake_bling, live):
     result = product_stock_evaluate(product_id=99)
     assert result.rule == "not_found"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_evaluations_of_one_product_agree(fake_bling, bling_connected):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (real concurrent writers)")
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    pid = restocked(fake_bling, tree.memoria, 1)
+    sale(fake_bling, pid, 1)
+
+    def evaluate(_n: int) -> str:
+        try:
+            return product_stock_evaluate(product_id=pid).verdict
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        verdicts = list(pool.map(evaluate, range(6)))
+
+    assert set(verdicts) <= {"deactivate", "keep"}
+    assert fake_bling.products[pid]["situacao"] == "I"
+    state = ProductStockState.objects.get(bling_product_id=pid)
+    assert state.deactivated_by_blingsync
+
+
+def test_a_stale_read_does_not_undo_a_deactivation_made_meanwhile(fake_bling, live):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blingsync.bling.catalog import product_get
+
+    pid = restocked(fake_bling, live.memoria, 1)
+    sale(fake_bling, pid, 1)
+    read_before = timezone.now() - timedelta(seconds=1)
+    stale = product_get(product_id=pid)  # the sweep reads it while still active ...
+    product_stock_evaluate(product_id=pid)  # ... and a webhook evaluation deactivates it
+    assert ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
+
+    # The sweep goes on with what it read (active, sold out): at worst it deactivates again,
+    # it must never conclude that someone reactivated the product.
+    soldout_process(
+        candidates=[SoldOutCandidate(stale, stale.available_stock, live.memoria, read_before)],
+        dry_run=False,
+    )
+
+    assert ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
