@@ -622,6 +622,29 @@ DJANGO_Q_STRINGS = [
     gettext_noop("Resubmit selected tasks to queue"),
     gettext_noop("Time Taken"),
     gettext_noop("Short result"),
+    gettext_noop("Name"),
+    gettext_noop("Function"),
+    gettext_noop("Hook"),
+    gettext_noop("Arguments"),
+    gettext_noop("Keyword arguments"),
+    gettext_noop("Schedule Type"),
+    gettext_noop("Repeats"),
+    gettext_noop("Next Run"),
+    gettext_noop("Last task id"),
+    gettext_noop("Cluster"),
+    gettext_noop("Intended date kwarg"),
+    gettext_noop("success"),
+    gettext_noop("last_run"),
+    gettext_noop("Task id"),
+    gettext_noop("Result"),
+    gettext_noop("Group"),
+    gettext_noop("Started at"),
+    gettext_noop("Stopped at"),
+    gettext_noop("Success"),
+    gettext_noop("Attempt count"),
+    gettext_noop("Cluster key"),
+    gettext_noop("Payload"),
+    gettext_noop("Lock until"),
 ]
 
 SCHEDULE_LABELS = {
@@ -680,6 +703,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
         "get_success",
     )
     list_display_links = ("name",)
+    list_filter = ("schedule_type", "next_run")
     fieldsets = [
         (None, {"fields": ["name", "schedule_type", "minutes", "cron", "repeats", "next_run"]}),
         (

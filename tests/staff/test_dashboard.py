@@ -88,6 +88,9 @@ def test_it_renders_with_data(staff_client, recorded_jobs):
     # Bars on 3 days: today (2 codes + the one the live run wrote), 3 and 10 days ago;
     # the entry of 40 days ago is out of the window and the dry-run one never counts.
     assert text.count("<rect") == 3
+    # SVG numbers use a dot whatever the language (pt-BR would print "12,5").
+    assert re.findall(r'<rect x="[0-9.]+" y="[0-9.]+" width="[0-9.]+" height="[0-9.]+"', text)
+    assert not re.search(r'<rect[^>]*="[0-9]+,[0-9]', text)
     assert "Códigos atribuídos: <strong>3</strong>" in text
     assert "Produtos inativados: <strong>1</strong>" in text
     assert "Produtos reativados: <strong>1</strong>" in text

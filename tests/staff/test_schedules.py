@@ -73,6 +73,8 @@ def test_the_schedule_admin_speaks_portuguese(staff_client):
     response = staff_client.get("/admin/django_q/schedule/")
     assert response.status_code == 200
     assert "a cada 15 minutos" in response.text
+    assert "Agendamentos" in response.text
+    assert "Próxima execução" in response.text  # django-q's own labels, from our catalogue
     assert "Códigos" in response.text
     schedule = Schedule.objects.get(name="blingsync:codes")
     response = staff_client.get(f"/admin/django_q/schedule/{schedule.pk}/change/")
