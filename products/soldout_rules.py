@@ -9,7 +9,8 @@ The rule, in the words staff read in the admin:
   or less, its category rule allows it, and the zero was **reached by sales**:
   - the *anchor* is the last entry (`E`) or the last positive balance the ledger knows of
     (a stock movement that left a positive balance, or a positive balance blingsync itself
-    observed when it read the product);
+    observed when it read the product); with none known (e.g. stock webhooks started after
+    the last restock), only the sales of the last `unanchored_days` (30) count;
   - at least one counted sale (cancelled orders do not count) happened since the anchor;
   - no manual balance (`B`) was recorded after the anchor (every movement after the anchor
     left the product at zero or below, so a `B` there is what zeroed it);
@@ -118,6 +119,8 @@ class SoldOutFacts:
     # When blingsync last deactivated it: if it is active again, someone reactivated it, and
     # only a sale newer than that deactivation may deactivate it again (no tug of war).
     last_deactivated_at: datetime | None = None
+    # With no entry or positive balance known at all, only sales this recent count.
+    unanchored_days: int = 30
     tz: tzinfo = field(default=DEFAULT_TZ)
 
 
@@ -185,9 +188,12 @@ def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
     return anchor
 
 
-def _anchor_text(anchor: _Anchor | None, tz: tzinfo) -> str:
+def _anchor_text(anchor: _Anchor | None, tz: tzinfo, unanchored_days: int = 0) -> str:
     if anchor is None:
-        return "desde o início do registro (nenhuma entrada registrada)"
+        return (
+            f"nos últimos {unanchored_days} dias (nenhuma entrada nem saldo positivo "
+            "registrado antes)"
+        )
     when = _moment(anchor.at, tz)
     if anchor.kind == "entry":
         qty = f" de {_units(anchor.quantity)}" if anchor.quantity is not None else ""
@@ -294,10 +300,14 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         )
 
     anchor = _anchor_of(facts)
-    anchor_text = _anchor_text(anchor, tz)
+    anchor_text = _anchor_text(anchor, tz, facts.unanchored_days)
     ordered = sorted(facts.movements, key=lambda m: m.at)
     after = [m for m in ordered if anchor is None or m.at > anchor.at]
     sales_since = [s for s in facts.sales if _since(s, anchor, tz)]
+    if anchor is None:
+        # Without a known entry or positive balance, only recent sales say how it got to zero.
+        oldest = (facts.now - timedelta(days=facts.unanchored_days)).astimezone(tz).date()
+        sales_since = [s for s in sales_since if s.day >= oldest]
     counted = sorted((s for s in sales_since if s.counted), key=lambda s: (s.day, s.order_id))
     cancelled = [s for s in sales_since if not s.counted]
     evidence = _evidence(anchor, after, sales_since)

@@ -78,6 +78,12 @@ CASES = [
         Rule.SOLD_OUT_BY_SALES,
     ),
     (
+        "only an old sale and nothing known about the stock since",
+        facts(sales=[Sale(order_id=1, day=date(2026, 9, 1), quantity=D(1))]),
+        Verdict.KEEP,
+        Rule.NO_SALES,
+    ),
+    (
         "sale reserved (virtual stock only) took it to zero",
         facts(
             movements=[entry(2, "1", "1"), Movement(at(3, 11), "", None, D(0))],
