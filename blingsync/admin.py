@@ -83,6 +83,7 @@ class RunNowForm(forms.Form):
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
     change_list_template = "admin/blingsync/jobrun/change_list.html"
+    change_form_template = "admin/blingsync/jobrun/change_form.html"
     list_display = [
         "id",
         "kind",
@@ -220,6 +221,10 @@ class JobRunAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_rerun": True}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         urls = super().get_urls()
         custom = [
@@ -228,8 +233,20 @@ class JobRunAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.run_now_view),
                 name="blingsync_jobrun_run_now",
             ),
+            path(
+                "<int:run_id>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name="blingsync_jobrun_rerun",
+            ),
         ]
         return custom + urls
+
+    def rerun_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The "rerun" button of a run's page (POST): same kind, same parameters, queued."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        self.rerun_selected(request, JobRun.objects.filter(pk=run_id))
+        return redirect("admin:blingsync_jobrun_changelist")
 
     def run_now_view(self, request: HttpRequest) -> HttpResponse:
         """A button per job kind, with a dry-run choice; queues and returns at once."""
@@ -442,9 +459,17 @@ def audit_csv_rows(queryset: QuerySet[AuditLog]) -> Iterator[list[Any]]:
 
 
 def audit_csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    # Staff open this in a spreadsheet set to pt-BR: ";" is its list separator (a comma would
+    # put everything in one column) and the BOM tells it the file is UTF-8 (accents).
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"
+        for row in audit_csv_rows(queryset):
+            yield writer.writerow(row)
+
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in audit_csv_rows(queryset)),
+        lines(),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

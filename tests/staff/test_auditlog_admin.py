@@ -51,8 +51,9 @@ def export(client, query: str = "") -> list[list[str]]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body)))
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")  # spreadsheets read the accents as UTF-8
+    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
 
 
 def test_it_exports_the_filtered_list_with_a_header(staff_client, entries):

@@ -156,3 +156,19 @@ def test_a_run_shows_its_audit_entries(staff_client, recorded_jobs):
     assert entry.code in response.text
     assert f"/admin/blingsync/auditlog/{entry.pk}/change/" in response.text
     assert f"?job_run__id__exact={run.pk}" in response.text
+
+
+def test_a_run_page_has_a_rerun_button_that_queues_one_run(
+    staff_client, recorded_jobs, django_capture_on_commit_callbacks
+):
+    original = job_run_now(kind="stock", trigger=JobRun.Trigger.SCHEDULE, params={"limit": 5})
+    page = staff_client.get(f"/admin/blingsync/jobrun/{original.pk}/change/")
+    rerun_url = f"/admin/blingsync/jobrun/{original.pk}/rerun/"
+    assert rerun_url in page.text
+    assert staff_client.get(rerun_url).status_code == 403  # POST only
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff_client.post(rerun_url)
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    rerun = JobRun.objects.get(rerun_of=original)
+    assert (rerun.kind, rerun.params, rerun.trigger) == ("stock", {"limit": 5}, "rerun")
