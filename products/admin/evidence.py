@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -238,7 +239,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         rows = [
             (
                 reverse("admin:blingsync_auditlog_change", args=[e.pk]),
-                e.created_at.strftime("%d/%m/%Y %H:%M"),
+                timezone.localtime(e.created_at).strftime("%d/%m/%Y %H:%M"),
                 e.get_action_display(),
                 e.get_outcome_display(),
                 e.get_source_display(),
@@ -259,7 +260,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         ]
         rows = [
             (
-                m.occurred_at.strftime("%d/%m/%Y %H:%M"),
+                timezone.localtime(m.occurred_at).strftime("%d/%m/%Y %H:%M"),
                 m.get_operation_display(),
                 _amount(m.quantity),
                 _amount(m.virtual_total),

@@ -230,3 +230,19 @@ def test_a_bad_since_is_refused():
 def test_it_fails_clearly_without_a_bling_connection(fake_bling):
     with pytest.raises(CommandError, match="not connected"):
         call_command("sweep_stock")
+
+
+def test_variations_are_decided_one_by_one_and_the_parent_is_left_alone(fake_bling, tree):
+    mode_live()
+    parent = fake_bling.add_product("Memória DDR4", categoria_id=tree.memoria)["id"]
+    small = fake_bling.add_variation(parent, "Memória DDR4 8GB")["id"]
+    large = fake_bling.add_variation(parent, "Memória DDR4 16GB")["id"]
+    stock_posting(fake_bling, small, "E", 1, at=moment(120))
+    sale(fake_bling, small, 1)
+
+    run, _out = sweep()
+
+    assert fake_bling.products[small]["situacao"] == "I"
+    assert fake_bling.products[large]["situacao"] == "A"  # never had stock
+    assert fake_bling.products[parent]["situacao"] == "A"
+    assert run.details["rules"]["has_variations"] == 1
