@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from blingsync import jobrunner
-from blingsync.models import JobRun, RuntimeSettings
+from blingsync.jobrunner import job_run_now
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +83,11 @@ def codes_job(request, monkeypatch, fake_bling):
         try:
             request.getfixturevalue("bling_connected")
         except pytest.FixtureLookupError:
-            pass  # not connected: the run is still recorded (skipped or failed), and shown
+            return "real, not connected"  # the run is still recorded (failed) and shown
+        # A category with one uncoded product, mirrored, so the dry-run has work to show.
+        category = fake_bling.add_category("Teclado Mouse")
+        fake_bling.add_product("Teclado sem fio", categoria_id=category["id"])
+        job_run_now(kind="categories", trigger=JobRun.Trigger.COMMAND)
         return "real"
 
     def handler(ctx: jobrunner.JobContext) -> None:
@@ -115,7 +120,7 @@ def shot(driver, name: str) -> None:
 
 
 def test_staff_switch_to_live_and_run_codes_in_dry_run(
-    browser, live_server, django_user_model, codes_job
+    browser, live_server, django_user_model, codes_job, fake_bling
 ):
     from selenium.webdriver.common.by import By
 
@@ -159,6 +164,13 @@ def test_staff_switch_to_live_and_run_codes_in_dry_run(
     run = JobRun.objects.get(kind="codes")
     assert run.params == {"dry_run": True}, run.error
     assert run.trigger == JobRun.Trigger.ADMIN and run.requested_by == "ana"
+    if codes_job == "real":
+        # The real sweep ran against the fake in dry-run: it would code the product, and
+        # wrote nothing to Bling.
+        assert run.status == JobRun.Status.SUCCEEDED, run.error
+        assert AuditLog.objects.filter(job_run=run, outcome=AuditLog.Outcome.WOULD_DO).exists()
+        assert all(not p["codigo"] for p in fake_bling.products.values())
+        assert not fake_bling.calls(method="PATCH") and not fake_bling.calls(method="PUT")
     row = driver.find_element(By.ID, "dash-kind-codes")
     assert f"#{run.pk}" in row.text
     assert "simulação" in row.text
