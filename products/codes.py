@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,12 +112,21 @@ class DryRunPeek:
 
 
 def _counter_take(prefix: str) -> int:
-    """Increment the counter and return the new value. Call inside a transaction: the
-    UPDATE holds the row lock until commit, so the value read back is ours alone."""
-    CodeCounter.objects.filter(prefix=prefix).update(
-        last_value=F("last_value") + 1, updated_at=timezone.now()
-    )
-    return CodeCounter.objects.filter(prefix=prefix).values_list("last_value", flat=True).get()
+    """Increment the counter and return the new value, in one statement (UPDATE ...
+    RETURNING, PostgreSQL and SQLite >= 3.35). Call inside a transaction: the row stays
+    locked until commit, so nobody else gets this value and a rollback gives it back."""
+    table = connection.ops.quote_name(CodeCounter._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_value = last_value + 1, updated_at = %s "
+            "WHERE prefix = %s RETURNING last_value",
+            [now, prefix],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise CodeCounter.DoesNotExist(prefix)
+    return int(row[0])
 
 
 def counter_raise_to(*, prefix: str, value: int) -> bool:

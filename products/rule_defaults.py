@@ -1,8 +1,10 @@
 """The default category rules of SPEC 5.3, seeded once on a new install.
 
-Seeded by the data migration `0004_default_category_rules` (so it happens exactly once: a
-rule staff later edit or delete is never put back). Rules are by name (`name_match`) until the
-category sync attaches them to the mirrored category ids.
+Seeded by the data migration `0004_default_category_rules`, and by a post_migrate handler
+while the installation has neither rules nor mirrored categories (that brings them back after
+a test database flush). Neither runs on an installation in use, so a rule staff edit or
+delete is never put back. Rules are by name (`name_match`) until the category sync attaches
+them to the mirrored category ids.
 """
 
 from __future__ import annotations
@@ -48,3 +50,14 @@ def category_rules_seed(*, rule_model: Any = None) -> int:
         )
         created += 1
     return created
+
+
+def rules_seed_on_new_install(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: seed the defaults on an installation that has neither rules nor mirrored
+    categories (a new one, or a test database just flushed). Once categories are mirrored
+    this never runs again, so rules staff delete later stay deleted."""
+    from products.models import Category, CategoryRule
+
+    if CategoryRule.objects.using(using).exists() or Category.objects.using(using).exists():
+        return
+    category_rules_seed()
