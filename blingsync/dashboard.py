@@ -65,6 +65,8 @@ class KindSummary:
     label: str
     last_run: JobRun | None
     last_success: JobRun | None
+    next_run: datetime | None = None
+    scheduled: bool = False
 
     @property
     def duration(self) -> str:
@@ -161,7 +163,15 @@ def dashboard_connection() -> ConnectionSummary:
 
 
 def dashboard_kinds() -> list[KindSummary]:
-    """The last run and the last successful run of every job kind."""
+    """The last run, the last successful run and the next scheduled run of every job kind."""
+    from django_q.models import Schedule
+
+    from blingsync.schedules import SCHEDULES
+
+    names = {spec.name: spec.kind for spec in SCHEDULES}
+    schedules = {
+        names[s.name]: s for s in Schedule.objects.filter(name__in=names).exclude(repeats=0)
+    }
     summaries = []
     for value, label in JobRun.Kind.choices:
         runs = JobRun.objects.filter(kind=value)
@@ -173,6 +183,8 @@ def dashboard_kinds() -> list[KindSummary]:
                 last_success=runs.filter(status=JobRun.Status.SUCCEEDED)
                 .order_by("-finished_at", "-id")
                 .first(),
+                next_run=schedules[value].next_run if value in schedules else None,
+                scheduled=value in schedules,
             )
         )
     return summaries

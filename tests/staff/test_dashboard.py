@@ -97,6 +97,19 @@ def test_it_renders_with_data(staff_client, recorded_jobs):
     assert f"TEST{run.pk:05d}" in text  # recent audit
 
 
+def test_it_shows_the_next_scheduled_run_of_each_kind(staff_client):
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    Schedule.objects.filter(name="blingsync:stock").update(repeats=0)  # staff switched it off
+    text = staff_client.get(URL).text
+    codes = re.search(r'<tr id="dash-kind-codes">(.*?)</tr>', text, re.S).group(1)
+    stock = re.search(r'<tr id="dash-kind-stock">(.*?)</tr>', text, re.S).group(1)
+    assert "sem agendamento" not in codes
+    assert "sem agendamento" in stock
+
+
 def test_the_daily_series_counts_only_successful_changes_in_the_window():
     audit_record(action=AuditLog.Action.CODE_ASSIGNED, code="A")
     failed = audit_begin(action=AuditLog.Action.CODE_ASSIGNED, dry_run=False, code="B")
