@@ -30,7 +30,6 @@ from bench.drills.scenario import (
     invoice_event_data,
     opt,
     product_event_data,
-    stock_evaluations_open,
     stock_event_data,
 )
 from bench.drills.stack import Stack, StackOptions
@@ -135,12 +134,8 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
     time.sleep(2)
     stack.start_worker()
     time.sleep(15)
-    recovered = stack.django(
-        "from datetime import timedelta\nfrom django.utils import timezone\n"
-        "from webhooks.maintenance import events_recover\n"
-        f"result = events_recover(now=timezone.now() + timedelta(minutes={STALE_MINUTES}))"
-    )
-    result.add("events_recover (fast-forwarded)", recovered)
+    recovered = probes.recover_fast_forward(stack, STALE_MINUTES)
+    result.add("events job recovery (fast-forwarded)", recovered)
     aged = stack.django(
         "from datetime import timedelta\nfrom django.utils import timezone\n"
         "from blingsync.models import JobRun\n"
@@ -174,7 +169,13 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         f"crash: repeated audit entries {audit['repeated'][:3]}",
     )
     result.add("events with attempts > 1", sum(1 for r in by_id.values() if r["attempts"] > 1))
-    open_evals = stock_evaluations_open(stack)
+    open_evals = probes.wait_evaluations_done(stack, 90)
+    if open_evals:
+        result.add("stock evaluations open 90 s after settling", open_evals)
+        result.add(
+            "second recovery (fast-forwarded)", probes.recover_fast_forward(stack, STALE_MINUTES)
+        )
+        open_evals = probes.wait_evaluations_done(stack, 60)
     result.check("stock evaluations still open", open_evals, "0", open_evals == 0)
     result.add(
         "killed sweep run ends",

@@ -12,8 +12,6 @@ from typing import Any
 
 from bench.drills.stack import Stack
 
-TERMINAL = ("processed", "ignored", "failed", "rejected")
-
 
 def events_state(stack: Stack) -> dict[str, Any]:
     """Rows per status, signature failures, per-event attempts and audit rows by event."""
@@ -21,27 +19,33 @@ def events_state(stack: Stack) -> dict[str, Any]:
         """
 from django.db.models import Count
 from webhooks.models import WebhookEvent as E
-rows = list(E.objects.values("event_id", "status", "attempts", "signature_valid", "http_status"))
+rows = list(E.objects.values("event_id", "status", "attempts", "signature_valid", "http_status",
+                             "next_attempt_at"))
 result = {"rows": rows, "pending": E.objects.filter(status__in=["pending", "processing"]).count()}
 """
     )
 
 
+def _settled(row: dict[str, Any] | None) -> bool:
+    """Processed, ignored, or failed for good (a failed event with a retry due is not)."""
+    if row is None:
+        return False
+    if row["status"] == "failed":
+        return not row.get("next_attempt_at")
+    return row["status"] in ("processed", "ignored")
+
+
 def wait_events_settled(
     stack: Stack, *, expected_ids: set[str], timeout: float, poll: float = 3.0
 ) -> tuple[dict[str, Any], float]:
-    """Poll until every expected event is in a terminal state (or the timeout); returns the
-    last state and the seconds waited."""
+    """Poll until every expected event is settled (or the timeout); returns the last state and
+    the seconds waited."""
     started = time.monotonic()
     state: dict[str, Any] = {}
     while True:
         state = events_state(stack)
         by_id = {r["event_id"]: r for r in state["rows"] if r["event_id"]}
-        open_ = [
-            eid
-            for eid in expected_ids
-            if eid not in by_id or by_id[eid]["status"] not in ("processed", "ignored", "failed")
-        ]
+        open_ = [eid for eid in expected_ids if not _settled(by_id.get(eid))]
         if not open_ or time.monotonic() - started > timeout:
             return state, time.monotonic() - started
         time.sleep(poll)
@@ -167,3 +171,29 @@ result = [{"key": r.get("key"), "consecutive_failures": r.get("consecutive_failu
            "open": (r.get("circuit_open_until_us") or 0) > now_us} for r in rows]
 """
     )
+
+
+def recover_fast_forward(stack: Stack, minutes: int = 11) -> dict[str, Any]:
+    """What the `events` job does (re-queue stuck events, run due stock evaluations), with the
+    clock moved ``minutes`` ahead so claims held by killed workers count as stale."""
+    return stack.django(
+        f"""
+from datetime import timedelta
+from django.utils import timezone
+from webhooks.maintenance import events_recover
+from webhooks.debounce import stock_evaluations_run_due
+ff = timezone.now() + timedelta(minutes={minutes})
+result = {{"events": events_recover(now=ff), "evaluations": stock_evaluations_run_due(now=ff)}}
+"""
+    )
+
+
+def wait_evaluations_done(stack: Stack, timeout: float) -> int:
+    from bench.drills.scenario import stock_evaluations_open
+
+    deadline = time.monotonic() + timeout
+    left = stock_evaluations_open(stack)
+    while left and time.monotonic() < deadline:
+        time.sleep(5)
+        left = stock_evaluations_open(stack)
+    return left

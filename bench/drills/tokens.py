@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--after-writes", type=int, help="revoke after this many code writes (10; quick 3)"
     )
     p.add_argument("--observe-seconds", type=float, help="watch after revocation (60; quick 20)")
+    p.add_argument(
+        "--retry-wait-seconds", type=float, help="bound after reconnect (420; quick 180)"
+    )
 
 
 def configure(opts: StackOptions, args: argparse.Namespace) -> None:
@@ -140,7 +143,12 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
     if stack.has_command("process_events"):
         stack.manage("process_events", timeout=300)
     ids = {d.event_id for d in events if d.status == 200}
-    state, _ = probes.wait_events_settled(stack, expected_ids=ids, timeout=180)
+    # Events that failed while disconnected wait for their retry (1 min, then 5 min): no one
+    # touches them, they must get through on their own.
+    state, waited = probes.wait_events_settled(
+        stack, expected_ids=ids, timeout=opt(args, "retry_wait_seconds", 420.0, 180.0)
+    )
+    result.add("seconds until events settled after reconnect", round(waited, 1))
     by_id = {r["event_id"]: r for r in state["rows"] if r["event_id"] in ids}
     st = Counter(r["status"] for r in by_id.values())
     result.add("events after reconnect", dict(st))
