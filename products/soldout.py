@@ -30,7 +30,14 @@ from django.utils import timezone
 
 from blingsync.audit import audit_begin, audit_complete, audit_record
 from blingsync.bling import catalog
-from blingsync.bling.errors import BlingError, BlingNotFound
+from blingsync.bling.errors import (
+    BlingAuthError,
+    BlingError,
+    BlingNotConnected,
+    BlingNotFound,
+    BlingRateLimited,
+    BlingUnavailable,
+)
 from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog, RuntimeSettings
@@ -52,6 +59,7 @@ BATCH_SIZE = 100
 # product that sells is far more recent, and a year-old sale proves nothing about today.
 EVIDENCE_WINDOW = timedelta(days=400)
 NOT_FOUND = "not_found"
+_CHANGES = (Verdict.DEACTIVATE, Verdict.REACTIVATE)
 
 
 @dataclass(frozen=True)
@@ -168,17 +176,21 @@ def soldout_process(
         )
         pending.append(_Pending(candidate, sold_out_decide(facts), state))
 
-    for verdict, situation in ((Verdict.DEACTIVATE, "I"), (Verdict.REACTIVATE, "A")):
-        group = [p for p in pending if p.decision.verdict == verdict]
-        if group:
-            _situation_apply(group, situation=situation, dry_run=dry_run)
-
-    results = []
-    for item in pending:
+    try:
+        for verdict, situation in ((Verdict.DEACTIVATE, "I"), (Verdict.REACTIVATE, "A")):
+            group = [p for p in pending if p.decision.verdict == verdict]
+            if group:
+                _situation_apply(group, situation=situation, dry_run=dry_run)
+    finally:
+        # Also when Bling stopped answering half-way: what was written must be remembered
+        # (a product blingsync deactivated is one it may reactivate). Changes never tried
+        # are not recorded at all; the next evaluation decides them again.
         if not dry_run:
-            _state_save(item, now=now)
-        results.append(_result(item, dry_run=dry_run))
-    return results
+            for item in pending:
+                if item.decision.verdict in _CHANGES and item.entry is None:
+                    continue
+                _state_save(item, now=now)
+    return [_result(item, dry_run=dry_run) for item in pending]
 
 
 def _result(item: _Pending, *, dry_run: bool) -> SoldOutResult:
@@ -204,27 +216,41 @@ def _result(item: _Pending, *, dry_run: bool) -> SoldOutResult:
 
 
 def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) -> None:
+    """Audit (intent), write to Bling, audit (outcome), 100 products at a time.
+
+    A product Bling refuses (an error for that call or an `alerta` for that product) is
+    recorded as failed and the others go on. When Bling cannot be used at all (not connected,
+    daily limit, unavailable) the chunk is recorded as failed and the error propagates: the
+    sweep stops, the webhook evaluation is retried later.
+    """
     action = (
         AuditLog.Action.PRODUCT_DEACTIVATED
         if situation == "I"
         else AuditLog.Action.PRODUCT_REACTIVATED
     )
-    for item in group:
-        product = item.candidate.product
-        item.entry = audit_begin(
-            action=action,
-            dry_run=dry_run,
-            bling_product_id=product.id,
-            code=product.code,
-            before={"situacao": product.situation, "saldo": str(item.candidate.available)},
-            after={"situacao": situation},
-            reason=item.decision.reason,
-        )
-    if dry_run:
-        return
     for start in range(0, len(group), BATCH_SIZE):
         chunk = group[start : start + BATCH_SIZE]
-        errors = _situation_write([p.candidate.product.id for p in chunk], situation=situation)
+        for item in chunk:
+            product = item.candidate.product
+            item.entry = audit_begin(
+                action=action,
+                dry_run=dry_run,
+                bling_product_id=product.id,
+                code=product.code,
+                before={"situacao": product.situation, "saldo": str(item.candidate.available)},
+                after={"situacao": situation},
+                reason=item.decision.reason,
+            )
+        if dry_run:
+            continue
+        try:
+            errors = _situation_write([p.candidate.product.id for p in chunk], situation=situation)
+        except BlingError as exc:
+            for item in chunk:
+                item.error = f"{type(exc).__name__}: {exc}"
+                if item.entry is not None:
+                    audit_complete(item.entry, ok=False, error=item.error)
+            raise
         for item in chunk:
             item.error = errors.get(item.candidate.product.id, "")
             if item.entry is not None:
@@ -238,13 +264,22 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
                 )
 
 
+_SYSTEMIC = (BlingNotConnected, BlingRateLimited, BlingUnavailable, BlingAuthError)
+
+
 def _situation_write(product_ids: list[int], *, situation: str) -> dict[int, str]:
-    """Write one situation to Bling for `product_ids`; returns {product id: error}."""
+    """Write one situation to Bling for `product_ids`; returns {product id: error}.
+
+    Errors about the request itself are returned per product; the ones that mean Bling
+    cannot be used now (`_SYSTEMIC`) are raised.
+    """
     try:
         if len(product_ids) == 1:
             catalog.product_situation_set(product_id=product_ids[0], situation=situation)
             return {}
         alerts = catalog.products_situation_set(product_ids=product_ids, situation=situation)
+    except _SYSTEMIC:
+        raise
     except BlingError as exc:
         error = f"{type(exc).__name__}: {exc}"
         return {pid: error for pid in product_ids}

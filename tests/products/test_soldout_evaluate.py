@@ -324,3 +324,20 @@ def test_a_stale_read_does_not_undo_a_deactivation_made_meanwhile(fake_bling, li
     )
 
     assert ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
+
+
+def test_when_bling_is_unavailable_the_failure_is_audited_and_raised(fake_bling, live):
+    from blingsync.bling.errors import BlingUnavailable
+
+    pid = restocked(fake_bling, live.memoria, 1)
+    sale(fake_bling, pid, 1)
+    fake_bling.fail_next(50, status=503, path_prefix=f"/produtos/{pid}/situacoes")
+
+    with pytest.raises(BlingUnavailable):
+        product_stock_evaluate(product_id=pid)
+
+    fake_bling.recover()
+    assert fake_bling.products[pid]["situacao"] == "A"
+    entry = AuditLog.objects.get(action=AuditLog.Action.PRODUCT_DEACTIVATED, bling_product_id=pid)
+    assert entry.outcome == AuditLog.Outcome.FAILED
+    assert not ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
