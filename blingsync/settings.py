@@ -98,6 +98,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
+    # Persistent connections: closing the last connection to a WAL database checkpoints it
+    # (an fsync), which cost every request ~10 ms and, under load, queued the webhook
+    # receiver behind the write lock (bench/webhooks).
+    _db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     _db.setdefault("CONN_HEALTH_CHECKS", True)
