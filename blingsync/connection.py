@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from blingsync.bling.errors import BlingNotConnected
 from blingsync.bling.token_crypto import TokenDecryptError, token_decrypt, token_encrypt
@@ -43,16 +44,14 @@ def connection_require() -> BlingConnection:
         raise BlingNotConnected(
             status=None,
             error_type="not_connected",
-            message="Bling não está conectado: conecte a conta no admin (Conectar ao Bling).",
+            message=_("Bling não está conectado: conecte a conta no admin (Conectar ao Bling)."),
         )
     if conn.status == Status.NEEDS_RECONNECT:
         raise BlingNotConnected(
             status=None,
             error_type="needs_reconnect",
-            message=(
-                "A conexão com o Bling precisa ser refeita no admin (Conectar ao Bling): "
-                + (conn.last_refresh_error or "o Bling recusou o token de renovação.")
-            ),
+            message=_("A conexão com o Bling precisa ser refeita no admin (Conectar ao Bling): ")
+            + (conn.last_refresh_error or _("o Bling recusou o token de renovação.")),
         )
     return conn
 
@@ -191,9 +190,9 @@ def connection_code_claim(*, connection: BlingConnection, code: str) -> bool:
 def connection_disconnected_reason(connection: BlingConnection | None) -> str:
     """Portuguese text for staff about why the connection cannot be used ("" when it can)."""
     if connection is None or connection.status == Status.NOT_CONNECTED:
-        return "Bling não está conectado."
+        return _("Bling não está conectado.")
     if connection.status == Status.NEEDS_RECONNECT:
-        return "A conexão com o Bling precisa ser refeita: " + (
-            connection.last_refresh_error or "o Bling recusou o token de renovação."
+        return _("A conexão com o Bling precisa ser refeita: ") + (
+            connection.last_refresh_error or _("o Bling recusou o token de renovação.")
         )
     return ""

@@ -73,24 +73,33 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _send(method: str, path: str, token: str, params: Params, json_body: Any) -> requests.Response:
+def _send(
+    method: str, path: str, token: str, params: Params, json_body: Any
+) -> tuple[requests.Response, int]:
+    """Wait for a rate-limit slot and send; returns the answer and the failures in a row
+    counted before it. The request is fully prepared before the wait, so it leaves the moment
+    the slot comes (the limiter's precision depends on it)."""
     from blingsync.jobrunner import api_call_recorded
 
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/json",
-        "enable-jwt": "1",
-    }
+    session = session_get()
+    prepared = session.prepare_request(
+        requests.Request(
+            method,
+            api_url(path),
+            params=params,
+            json=json_body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "enable-jwt": "1",
+            },
+        )
+    )
+    send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
+    failures_so_far = ratelimit.ratelimit_acquire()
     api_call_recorded()
     started = time.monotonic()
-    response = session_get().request(
-        method,
-        api_url(path),
-        params=params,
-        json=json_body,
-        headers=headers,
-        timeout=timeout_get(),
-    )
+    response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
     logger.debug(
         "bling %s %s -> %s in %.0f ms",
         method,
@@ -98,7 +107,7 @@ def _send(method: str, path: str, token: str, params: Params, json_body: Any) ->
         response.status_code,
         (time.monotonic() - started) * 1000,
     )
-    return response
+    return response, failures_so_far
 
 
 def api_request(
@@ -120,10 +129,10 @@ def api_request(
     failures = 0
     rate_limited = 0
     while True:
-        failures_so_far = ratelimit.ratelimit_acquire()
+        failures_so_far = 0
         error: BlingError
         try:
-            response = _send(method, path, token.token, params, json_body)
+            response, failures_so_far = _send(method, path, token.token, params, json_body)
         except requests.ConnectionError as exc:
             error = BlingUnavailable(
                 status=None,

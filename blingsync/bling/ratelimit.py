@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 BLING_TZ = zoneinfo.ZoneInfo("America/Sao_Paulo")
 DEFAULT_KEY = "bling"
-_LATE_SECONDS = 0.05
+_LATE_SECONDS = 0.04
 _BIG = BigIntegerField()
 
 
