@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db import transaction
+
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "webhooks.tasks.process_event_task"
@@ -45,12 +47,10 @@ def enqueue_joins_transaction() -> bool:
 def event_enqueue_in_transaction(*, event_pk: int) -> None:
     """Queue inside the current transaction (ORM broker only, see enqueue_joins_transaction);
     a failure rolls back only its savepoint and leaves the event to the recovery sweep."""
-    from django.db import transaction
+    from django_q.tasks import async_task
 
     try:
         with transaction.atomic():
-            from django_q.tasks import async_task
-
             async_task(PROCESS_TASK, event_pk, task_name=f"webhook-event-{event_pk}")
     except Exception:
         logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
