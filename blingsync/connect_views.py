@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingUnavailable
 from blingsync.bling.oauth import (
     CodeAlreadyUsed,
@@ -28,6 +29,7 @@ from blingsync.bling.oauth import (
     oauth_state_new,
 )
 from blingsync.connection import connection_get
+from blingsync.models import AuditLog
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +139,10 @@ def bling_callback(request: HttpRequest) -> HttpResponse:
             message=_("O Bling não enviou o código de autorização. Tente de novo."),
             status=400,
         )
+    actor = request.user.get_username()
     try:
-        conn = bling_connect_with_code(code=code, actor=request.user.get_username())
+        with audit_source(AuditSource(source=AuditLog.Source.ADMIN, actor=actor)):
+            conn = bling_connect_with_code(code=code, actor=actor)
     except CodeAlreadyUsed:
         return _result(
             request,
