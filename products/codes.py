@@ -37,7 +37,7 @@ from blingsync.bling.errors import BlingError, BlingNotFound, BlingValidationErr
 from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog
-from blingsync.runtime import mode_is_dry_run
+from blingsync.runtime import mode_is_dry_run, mode_is_paused
 from products.models import CodeAssignment, CodeCounter
 from products.rules import code_format
 from products.selectors import category_code_decision, category_nodes_load
@@ -56,6 +56,7 @@ FAILED = "failed"
 # Extra skip reasons (besides those of products.rules).
 PRODUCT_NOT_FOUND = "product_not_found"
 PRODUCT_EXCLUDED = "product_excluded"
+PAUSED = "paused"
 
 LOOKUP_BATCH = 100  # codes per GET /produtos?codigos[]=... (one list page)
 MAX_COLLISION_ROUNDS = 20
@@ -433,8 +434,11 @@ def product_code_ensure(
     Reads the product's detail from Bling (its category and variations) unless `product` is
     given (it must then be a detail, with `category_id` and `variations`). A variation is
     decided with its parent's category. `dry_run` defaults to the job's or the
-    installation's mode. Returns what happened, variations in `.variations`.
+    installation's mode; in paused mode (outside a job) nothing is read or written.
+    Returns what happened, variations in `.variations`.
     """
+    if job_current_context() is None and mode_is_paused():
+        return CodeResult(product_id, SKIPPED, reason=PAUSED)  # paused: no Bling call at all
     dry_run = _dry_run_now() if dry_run is None else dry_run
     if product is None:
         try:

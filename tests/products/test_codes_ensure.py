@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blingsync.models import AuditLog
+from blingsync.models import AuditLog, RuntimeSettings
 from products.codes import (
     ALREADY_CODED,
     CODED,
@@ -112,3 +112,12 @@ def test_in_dry_run_it_only_says_what_it_would_do(fake_bling, bling_connected):
     assert CodeCounter.objects.get(prefix="MONI").last_value == 7
     entry = AuditLog.objects.get(action=AuditLog.Action.CODE_ASSIGNED)
     assert (entry.outcome, entry.code, entry.dry_run) == ("would_do", "MONI00008", True)
+
+
+def test_when_paused_it_does_not_touch_bling(fake_bling, bling_connected):
+    r = prepare(fake_bling)
+    RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
+    calls = len(fake_bling.calls())
+    result = product_code_ensure(product_id=r.ids["Monitor novo"])
+    assert (result.outcome, result.reason) == (SKIPPED, "paused")
+    assert len(fake_bling.calls()) == calls
