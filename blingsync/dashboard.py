@@ -67,6 +67,9 @@ class KindSummary:
     last_success: JobRun | None
     next_run: datetime | None = None
     scheduled: bool = False
+    # Scheduled, but no success for three of its intervals: the worker may be down or the
+    # job keeps failing. Staff see it in red.
+    overdue: bool = False
 
     @property
     def duration(self) -> str:
@@ -173,21 +176,39 @@ def dashboard_kinds() -> list[KindSummary]:
         names[s.name]: s for s in Schedule.objects.filter(name__in=names).exclude(repeats=0)
     }
     summaries = []
+    now = timezone.now()
     for value, label in JobRun.Kind.choices:
         runs = JobRun.objects.filter(kind=value)
-        summaries.append(
-            KindSummary(
-                kind=value,
-                label=str(label),
-                last_run=runs.order_by("-created_at", "-id").first(),
-                last_success=runs.filter(status=JobRun.Status.SUCCEEDED)
-                .order_by("-finished_at", "-id")
-                .first(),
-                next_run=schedules[value].next_run if value in schedules else None,
-                scheduled=value in schedules,
-            )
+        summary = KindSummary(
+            kind=value,
+            label=str(label),
+            last_run=runs.order_by("-created_at", "-id").first(),
+            last_success=runs.filter(status=JobRun.Status.SUCCEEDED)
+            .order_by("-finished_at", "-id")
+            .first(),
+            next_run=schedules[value].next_run if value in schedules else None,
+            scheduled=value in schedules,
         )
+        schedule = schedules.get(value)
+        if schedule is not None and schedule.schedule_type == Schedule.MINUTES:
+            allowed = timedelta(minutes=3 * (schedule.minutes or 0))
+            last_ok = summary.last_success.finished_at if summary.last_success else None
+            summary.overdue = bool(summary.last_run or last_ok) and (
+                last_ok is None or now - last_ok > allowed
+            )
+        summaries.append(summary)
     return summaries
+
+
+def dashboard_queue_backlog() -> int | None:
+    """Tasks waiting in the django-q broker; a growing number means no worker is running."""
+    try:
+        from django_q.brokers import get_broker
+
+        return get_broker().queue_size()
+    except Exception:  # a dashboard with one figure missing beats no dashboard
+        logger.exception("could not read the task queue size for the dashboard")
+        return None
 
 
 def dashboard_event_counts() -> EventCounts:
@@ -328,6 +349,7 @@ def dashboard_context() -> dict:
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
         "kinds": dashboard_kinds(),
         "events": dashboard_event_counts(),
+        "queue_backlog": dashboard_queue_backlog(),
         "chart": chart_build(days=days, per_action=per_action),
         "recent_audit": dashboard_recent_audit(limit=15),
     }

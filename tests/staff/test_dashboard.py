@@ -136,3 +136,20 @@ def test_the_admin_index_links_to_the_dashboard(staff_client):
     assert response.status_code == 200
     assert 'href="/dashboard/"' in response.text
     assert "blingsync" in response.text
+
+
+def test_a_scheduled_kind_without_a_recent_success_is_flagged(staff_client, recorded_jobs):
+    from django.core.management import call_command
+
+    call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    old = job_run_now(kind="codes", trigger=JobRun.Trigger.SCHEDULE)  # every 15 min
+    JobRun.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(hours=2))
+    job_run_now(kind="orders", trigger=JobRun.Trigger.SCHEDULE)  # just now
+    text = staff_client.get(URL).text
+    codes = re.search(r'<tr id="dash-kind-codes">(.*?)</tr>', text, re.S).group(1)
+    orders = re.search(r'<tr id="dash-kind-orders">(.*?)</tr>', text, re.S).group(1)
+    stock = re.search(r'<tr id="dash-kind-stock">(.*?)</tr>', text, re.S).group(1)
+    assert "⚠" in codes
+    assert "⚠" not in orders
+    assert "⚠" not in stock  # never run yet: nothing to compare with
+    assert re.search(r'id="dash-queue">[^<]*<strong>0</strong>', text)
