@@ -71,6 +71,8 @@ class FakeBling:
             self.delay = 0.0
             self.unique_codes = True
             self.stock_bumps_data_alteracao = False  # whether Bling does this is UNCONFIRMED
+            # Whether ``idCategoria`` lists variations through their parent (UNCONFIRMED).
+            self.variations_in_category_lists = True
             self.ip_blocked = False
             self.rate_limited = 0
             self.missing_jwt_header = 0

@@ -8,7 +8,8 @@ Fake choices (real behaviour UNCONFIRMED): results are ordered by id; ``criterio
 default, "últimos incluídos") returns every product not excluded; ``filtroSaldoEstoque``
 filters on saldoVirtualTotal (0 = exactly zero, 1 = positive, 2 = negative) and, when omitted,
 does not filter at all; ``idLoja`` is accepted and ignored; ``idCategoria`` matches exactly
-(no subcategories), variations through their parent's category.
+(no subcategories), variations through their parent's category (unless
+``fake.variations_in_category_lists`` is False).
 """
 
 from __future__ import annotations
@@ -319,7 +320,10 @@ def list_products(fake: FakeBling, req: Request) -> Response:
             continue
         if nome and nome not in prod["nome"].lower():
             continue
-        if "idCategoria" in p and cat.category_of(prod) != p["idCategoria"]:
+        if "idCategoria" in p and (
+            cat.category_of(prod) != p["idCategoria"]
+            or (prod.get("idProdutoPai") and not fake.variations_in_category_lists)
+        ):
             continue
         if inc_from and prod["dataInclusao"] < inc_from or inc_to and prod["dataInclusao"] > inc_to:
             continue

@@ -178,3 +178,18 @@ def test_it_refuses_to_sweep_before_categories_are_mirrored(fake_bling, bling_co
 def test_a_bad_since_is_refused(fake_bling, bling_connected):
     with pytest.raises(CommandError, match="--since"):
         _sweep("--since", "yesterday")
+
+
+def test_variations_left_out_of_category_lists_are_found_through_their_parent(
+    fake_bling, bling_connected
+):
+    """Should Bling's idCategoria filter leave variations out, a full sweep reads the detail
+    of each listed parent with variations (one call per such parent, not per product)."""
+    r = prepare(fake_bling)
+    fake_bling.variations_in_category_lists = False
+    _sweep("--limit", "1000")
+    parent = r.ids["Notebook com variações"]
+    for name in ("Notebook com variações 8GB", "Notebook com variações 16GB"):
+        assert re.fullmatch(r"NTB\d{5}", fake_bling.products[r.ids[name]]["codigo"])
+    details = [c for c in fake_bling.calls(method="GET") if re.fullmatch(r"/produtos/\d+", c.path)]
+    assert [c.path for c in details] == [f"/produtos/{parent}"]
