@@ -3,10 +3,13 @@ language selector). The compiled catalogues are in the repository."""
 
 from __future__ import annotations
 
+import gettext
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from blingsync.admin import DJANGO_Q_STRINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +17,24 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["pt_BR", "en"])
 def test_the_compiled_catalogues_are_shipped(lang):
     assert (Path(settings.BASE_DIR) / "locale" / lang / "LC_MESSAGES" / "django.mo").is_file()
+
+
+def _catalog(lang: str) -> dict:
+    path = Path(settings.BASE_DIR) / "locale" / lang / "LC_MESSAGES" / "django.mo"
+    with path.open("rb") as handle:
+        return gettext.GNUTranslations(handle)._catalog
+
+
+def test_every_portuguese_string_has_an_english_translation():
+    portuguese = {
+        key
+        for key, value in _catalog("pt_BR").items()
+        if key and isinstance(key, str) and key == value and key not in DJANGO_Q_STRINGS
+    }
+    english = _catalog("en")
+    untranslated = sorted(key for key in portuguese if key not in english)
+    assert len(portuguese) > 100
+    assert untranslated == []
 
 
 def test_the_dashboard_is_in_portuguese_by_default(staff_client):
