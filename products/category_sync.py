@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from blingsync.audit import audit_record
@@ -69,7 +69,11 @@ def categories_sync(*, progress: ProgressCallback | None = None) -> CategorySync
             }
             row = existing.get(cat_id)
             if row is None:
-                Category.objects.create(id=cat_id, synced_at=now, **values)
+                # ignore_conflicts: a sync running at the same time (the code sweep refreshes
+                # the mirror too) may have just inserted it; the row ends up the same.
+                Category.objects.bulk_create(
+                    [Category(id=cat_id, synced_at=now, **values)], ignore_conflicts=True
+                )
                 result.created += 1
                 continue
             changed = any(getattr(row, k) != v for k, v in values.items())
@@ -119,20 +123,30 @@ def category_rules_attach() -> list[str]:
         if not matches:
             continue
         free = next((r for r in matches if r.category_id is None), None)
-        if free is not None:
-            free.category = category
-            free.save(update_fields=["category", "updated_at"])
-            how = "associada"
-        else:
-            template = matches[0]
-            CategoryRule.objects.create(
-                category=category,
-                name_match=template.name_match,
-                prefix=template.prefix,
-                code_policy=template.code_policy,
-                deactivate_when_sold_out=template.deactivate_when_sold_out,
-            )
-            how = "copiada"
+        try:
+            # A savepoint per category: a sync running at the same time may have given it
+            # a rule a moment ago (unique category); then that rule stands.
+            with transaction.atomic():
+                if free is not None:
+                    taken = CategoryRule.objects.filter(pk=free.pk, category__isnull=True).update(
+                        category=category, updated_at=timezone.now()
+                    )
+                    if not taken:
+                        continue  # attached by a concurrent sync
+                    free.category = category
+                    how = "associada"
+                else:
+                    template = matches[0]
+                    CategoryRule.objects.create(
+                        category=category,
+                        name_match=template.name_match,
+                        prefix=template.prefix,
+                        code_policy=template.code_policy,
+                        deactivate_when_sold_out=template.deactivate_when_sold_out,
+                    )
+                    how = "copiada"
+        except IntegrityError:
+            continue
         audit_record(
             action=AuditLog.Action.RULE_CHANGED,
             after={"category_id": category.id, "category": category.full_path},

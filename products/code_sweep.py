@@ -1,7 +1,9 @@
 """The code sweep (`sweep_codes`, job kind `codes`): every product without a code gets one.
 
-Calls, in order (the lower bound is list pages + writes; we add one code lookup per page
-that has products to code, which the spec requires before writing):
+Calls, in order (the lower bound is list pages + writes; we add the code lookups the spec
+requires before writing, and one category list call):
+0. The category mirror is refreshed (GET /categorias/produtos, one call per 100 categories),
+   so products of a category created since the last `categories` run are coded now.
 1. Retry: assignments left `reserved` or `failed` are re-read in batches of 100
    (`GET /produtos?idsProdutos[]=...`) and written again with the same code (or settled if
    Bling already shows a code).
@@ -37,6 +39,7 @@ from blingsync.bling import catalog
 from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import JobContext, JobStopped, register_job
 from blingsync.runtime import runtime_settings_get
+from products.category_sync import categories_sync
 from products.codes import (
     ALREADY_CODED,
     CODED,
@@ -219,10 +222,13 @@ def _sweep_unlisted_variations(state: _SweepState) -> None:
 def codes_sweep(ctx: JobContext) -> None:
     """The `codes` job: retry pending assignments, then code every listed product."""
     started = time.monotonic()
-    if not Category.objects.exists():
-        raise JobStopped(
-            "nenhuma categoria espelhada: rode `python manage.py sync_categories` primeiro"
-        )
+    # Refresh the mirror first (one call per 100 categories): a category created in Bling
+    # since the last `categories` run gets its products coded now, not tomorrow.
+    synced = categories_sync()
+    if synced.created:
+        ctx.note("categories_new", synced.created)
+    if not Category.objects.filter(removed_at__isnull=True).exists():
+        raise JobStopped("nenhuma categoria de produto no Bling: nada a codificar")
     state = _SweepState(ctx=ctx)
     page_size = runtime_settings_get().sweep_page_size or 100
     _retry_pending(state)

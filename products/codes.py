@@ -38,8 +38,9 @@ from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog
 from blingsync.runtime import mode_is_dry_run, mode_is_paused
+from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
-from products.rules import code_format
+from products.rules import NOT_MIRRORED, code_format
 from products.selectors import category_code_decision, category_nodes_load
 
 logger = logging.getLogger(__name__)
@@ -452,6 +453,11 @@ def product_code_ensure(
         except BlingNotFound:
             return CodeResult(product.id, SKIPPED, reason=PRODUCT_NOT_FOUND)
     decision = category_code_decision(category_id=category_id, nodes=category_nodes_load())
+    if decision.reason == NOT_MIRRORED:
+        # A category created in Bling since the last sync: refresh the mirror (one call per
+        # 100 categories) rather than leave the product without a code until tomorrow.
+        categories_sync()
+        decision = category_code_decision(category_id=category_id, nodes=category_nodes_load())
 
     members = [product] if product.is_variation else [product, *product.variations]
     parent_of = {v.id: product.id for v in product.variations}

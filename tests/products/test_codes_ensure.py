@@ -88,13 +88,21 @@ def test_it_leaves_ineligible_products_alone_with_a_reason(
     assert not fake_bling.calls(method="PATCH")
 
 
-def test_a_category_not_mirrored_yet_gives_no_code(fake_bling, bling_connected):
-    r = prepare(fake_bling)
+def test_a_category_created_since_the_last_sync_is_mirrored_first(fake_bling, bling_connected):
+    prepare(fake_bling)
     late = fake_bling.add_category("Impressora")["id"]
     pid = fake_bling.add_product("Impressora nova", categoria_id=late)["id"]
     result = product_code_ensure(product_id=pid)
+    assert (result.outcome, result.code) == (CODED, "IMPR00001")
+    assert fake_bling.products[pid]["codigo"] == "IMPR00001"
+
+
+def test_a_category_unknown_to_bling_gives_no_code(fake_bling, bling_connected):
+    prepare(fake_bling)
+    pid = fake_bling.add_product("Órfão", categoria_id=987654)["id"]
+    result = product_code_ensure(product_id=pid)
     assert (result.outcome, result.reason) == (SKIPPED, NOT_MIRRORED)
-    assert r  # the rest of the catalog is untouched
+    assert fake_bling.products[pid]["codigo"] == ""
 
 
 def test_a_deleted_product_is_skipped(fake_bling, bling_connected):

@@ -169,9 +169,18 @@ def test_a_product_coded_by_hand_before_the_retry_keeps_its_code(fake_bling, bli
     assert CodeAssignment.objects.get(bling_product_id=pid).status == "discarded"
 
 
-def test_it_refuses_to_sweep_before_categories_are_mirrored(fake_bling, bling_connected):
+def test_it_refreshes_the_category_mirror_before_sweeping(fake_bling, bling_connected):
+    r = prepare(fake_bling)
+    late = fake_bling.add_category("Impressora")["id"]
+    pid = fake_bling.add_product("Impressora nova", categoria_id=late)["id"]
+    _sweep()
+    assert fake_bling.products[pid]["codigo"] == "IMPR00001"
+    assert fake_bling.products[r.ids["Monitor novo"]]["codigo"] == "MONI00008"
+
+
+def test_it_stops_with_a_reason_when_bling_has_no_category(fake_bling, bling_connected):
     go_live()
-    with pytest.raises(CommandError, match="sync_categories"):
+    with pytest.raises(CommandError, match="nenhuma categoria"):
         _sweep()
 
 
