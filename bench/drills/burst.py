@@ -154,6 +154,9 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         "latency p99 ms", round(sender.percentile(lat, 99), 1), "reported (< 50 at 100/s, issue 6)"
     )
     result.add("latency max ms", round(max(lat or [0]), 1))
+    server = stack.server_times_ms("/webhooks/bling/")
+    result.add("server time p50 ms (gunicorn)", round(sender.percentile(server, 50), 1))
+    result.add("server time p99 ms (gunicorn)", round(sender.percentile(server, 99), 1))
     result.add("send lag p99 ms", round(sender.percentile([d.lag_ms for d in sent], 99), 1))
 
     # ---- figures: the inbox

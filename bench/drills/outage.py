@@ -184,6 +184,7 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
     by_id = {r["event_id"]: r for r in state["rows"] if r["event_id"] in ids}
     statuses = Counter(r["status"] for r in by_id.values())
     result.add("events by status after recovery", dict(statuses))
+    result.add("seconds from recovery until events settled", round(time.time() - t_rec, 1))
     not_done = [e for e in ids if by_id.get(e, {}).get("status") != "processed"]
     result.check(
         "events lost (not processed after recovery)",

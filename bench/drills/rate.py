@@ -123,6 +123,14 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         ours_429 <= args.max_429,
         f"rate: blingsync received {ours_429} 429s while another client used {args.other_rate}/s",
     )
+    times = sorted(r.at for r in ours if r.status == 429)
+    worst, j = 0, 0
+    for i, t in enumerate(times):
+        while t - times[j] > 10:
+            j += 1
+        worst = max(worst, i - j + 1)
+    result.add("our 429s in the worst 10 s", worst, "IP block at 300 errors/10 s")
+    result.add("share of our calls answered 429", f"{ours_429 / max(1, len(ours)):.0%}")
     result.add("other client's calls / 429s", f"{len(other.statuses)}/{others_429}")
     result.check("Bling IP block", fake.ip_blocked, "False", not fake.ip_blocked)
     fc = probes.fake_codes(stack)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_MD = Path(__file__).resolve().parents[1] / "RESULTS.md"
+SECTION = "## Reliability drills"
 
 
 @dataclass
@@ -113,7 +114,7 @@ def machine_info(db: str) -> str:
 
 
 def record(result: DrillResult, *, db: str, path: Path = RESULTS_MD) -> None:
-    """Append this run to bench/RESULTS.md (newest at the end, never rewriting older runs)."""
+    """Add this run at the end of the drills section of bench/RESULTS.md (older runs kept)."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "",
@@ -135,7 +136,15 @@ def record(result: DrillResult, *, db: str, path: Path = RESULTS_MD) -> None:
     for finding in result.findings:
         lines.append(f"- **finding**: {finding}")
     lines.append(f"- verdict: {result.verdict}")
-    if not path.exists():
-        path.write_text("# Benchmark and drill results\n")
-    with open(path, "a") as fh:
-        fh.write("\n".join(lines) + "\n")
+    entry = "\n".join(lines) + "\n"
+    text = path.read_text() if path.exists() else "# Benchmark and drill results\n"
+    if SECTION not in text:
+        text = text.rstrip("\n") + "\n\n" + SECTION + "\n"
+    # At the end of the drills section: other benchmarks keep their own sections after it.
+    start = text.index(SECTION) + len(SECTION)
+    nxt = text.find("\n## ", start)
+    if nxt == -1:
+        text = text.rstrip("\n") + "\n" + entry
+    else:
+        text = text[:nxt].rstrip("\n") + "\n" + entry + text[nxt:]
+    path.write_text(text)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -171,6 +172,9 @@ class Stack:
             "30",
             "--access-logfile",
             "-",
+            # Server-side time per request (microseconds), to tell service time from queueing.
+            "--access-logformat",
+            "access %(m)s %(U)s %(s)s %(D)s",
         ]
         self.web = Proc(
             "web", argv, env=self.env, cwd=self.app_dir, log_path=self.workdir / "web.log"
@@ -322,6 +326,13 @@ class Stack:
             return status, {"raw": body[:300].decode(errors="replace")}
 
     # ------------------------------------------------------------------ logs
+
+    def server_times_ms(self, path: str, method: str = "POST") -> list[float]:
+        """Gunicorn's own time for each request to ``path`` (ms), from its access log."""
+        if self.web is None:
+            return []
+        pattern = re.compile(rf"^access {method} {re.escape(path)} \d+ (\d+)$", re.M)
+        return [int(m) / 1000 for m in pattern.findall(self.web.log_text())]
 
     def log_files(self) -> list[Path]:
         return sorted(p for p in self.workdir.glob("*.log") if p.is_file())
