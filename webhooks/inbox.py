@@ -7,13 +7,21 @@ the answer must not depend on processing. Rules (SPEC 5.6):
 - body over `WEBHOOK_MAX_BODY_BYTES` -> 413, recorded with a truncated body;
 - missing or wrong signature -> 401, recorded with `signature_valid=False` and no event id
   (a forged copy must never block the real event with the same id), never processed;
-- signed but not a JSON object with string `eventId` and `event` -> 400, recorded;
+- signed but not a JSON object with string `eventId` and `event` -> 400, recorded; so is a
+  body that is not UTF-8, nests deeper than `MAX_JSON_DEPTH`, or whose `eventId`, `event` or
+  `companyId` holds a NUL or a lone surrogate (neither PostgreSQL nor SQLite can store them);
+- an id in `data` outside 1..2**63-1 is no resource id: the event is kept (200) with
+  `resource_id` None, so processing ignores it and the raw body stays as evidence;
 - an `eventId` already stored -> 200, not processed again. The unique constraint decides
   (insert inside a savepoint, catch IntegrityError): a check-then-insert would let two copies
   arriving at the same instant both pass;
 - otherwise the event is stored `pending` and its processing queued after commit -> 200
   (with the ORM broker the task row is written in the event's own transaction, which is
   the same guarantee in one write: see `queueing.enqueue_joins_transaction`).
+
+Whatever the input, the answer is never a 500: everything stored is a storable copy (no NUL,
+no lone surrogate), and if even the refused row cannot be stored, a minimal one without body
+and headers is (then nothing at all, logged without the payload) and the 4xx is still answered.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -46,17 +54,36 @@ _TRUNCATED_BODY_CHARS = 4096
 _MAX_HEADER_CHARS = 1000
 
 
+# Deeper JSON is refused: Bling's payloads nest a few levels, and a deep one would break
+# whoever parses the body again (processing, the admin) with a RecursionError.
+MAX_JSON_DEPTH = 64
+# The largest id a bigint column holds; Bling's ids are positive.
+_MAX_RESOURCE_ID = 2**63 - 1
+
+
 def _text(raw: bytes) -> str:
     # PostgreSQL text cannot hold NUL; anything not UTF-8 is evidence of junk, not of an event.
     return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
+def _storable(value: str) -> str:
+    """`value` with NUL and lone surrogates replaced: PostgreSQL and SQLite store it as is."""
+    if value.isascii():
+        return value.replace("\x00", "\ufffd")
+    return value.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def _unstorable(value: str) -> bool:
+    return _storable(value) != value
+
+
 def _clean_headers(headers: Mapping[str, str]) -> dict[str, str]:
     cleaned = {}
     for name, value in headers.items():
+        name = str(name)
         if name.lower() in _SECRET_HEADERS:
             continue
-        cleaned[str(name)] = str(value)[:_MAX_HEADER_CHARS].replace("\x00", "\ufffd")
+        cleaned[_storable(name[:_MAX_HEADER_CHARS])] = _storable(str(value)[:_MAX_HEADER_CHARS])
     return cleaned
 
 
@@ -87,10 +114,11 @@ def _resource_id(event_type: str, data: Any) -> int | None:
         value = data.get("id")
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= _MAX_RESOURCE_ID:
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    # Zero, negative or beyond a bigint: not an id Bling gives (the body keeps what came).
     return None
 
 
@@ -111,23 +139,51 @@ class _Malformed(ValueError):
     pass
 
 
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when `value` nests more than `limit` objects/arrays (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
 def _parse_envelope(body: bytes) -> dict[str, Any]:
+    # Strict UTF-8 (RFC 8259): json.loads(bytes) would also take UTF-16/32 and a BOM, and then
+    # the stored text (what processing parses again) would no longer be the JSON accepted.
     try:
-        envelope = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Malformed("corpo não está em UTF-8") from None
+    try:
+        envelope = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise _Malformed(f"JSON inválido: {exc}") from None
+    except RecursionError:
+        raise _Malformed(f"JSON aninhado além de {MAX_JSON_DEPTH} níveis") from None
     if not isinstance(envelope, dict):
         raise _Malformed("o corpo não é um objeto JSON")
+    if _too_deep(envelope, MAX_JSON_DEPTH):
+        raise _Malformed(f"JSON aninhado além de {MAX_JSON_DEPTH} níveis")
     event_id, event_type = envelope.get("eventId"), envelope.get("event")
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
         raise _Malformed("eventId ausente ou inválido")
+    if _unstorable(event_id):
+        raise _Malformed("eventId com NUL ou surrogate isolado")
     if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > 60:
         raise _Malformed("event ausente ou inválido")
+    if _unstorable(event_type):
+        raise _Malformed("event com NUL ou surrogate isolado")
     if "data" in envelope and not isinstance(envelope["data"], dict):
         raise _Malformed("data não é um objeto")
     company = envelope.get("companyId")
     if company is not None and not isinstance(company, str):
         raise _Malformed("companyId não é texto")
+    if company is not None and _unstorable(company):
+        raise _Malformed("companyId com NUL ou surrogate isolado")
     return envelope
 
 
@@ -140,18 +196,40 @@ def _record_rejected(
     signature_valid: bool,
     error: str,
     event_type: str = "",
-) -> WebhookEvent:
-    return WebhookEvent.objects.create(
-        event_id=None,
-        event_type=event_type[:60],
-        body=body,
-        headers=headers,
-        remote_addr=remote_addr,
-        signature_valid=signature_valid,
-        http_status=http_status,
-        status=WebhookEvent.Status.REJECTED,
-        last_error=error,
-    )
+) -> WebhookEvent | None:
+    """Store a refused delivery; never raises for what the delivery holds.
+
+    If the full row cannot be stored, a minimal one is (no body, no headers, no address: only
+    fixed values that any database takes); if even that fails (database unreachable), the
+    refusal is only logged, without the payload, and the caller still answers its 4xx.
+    """
+    fields = {
+        "event_id": None,
+        "signature_valid": signature_valid,
+        "http_status": http_status,
+        "status": WebhookEvent.Status.REJECTED,
+    }
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(
+                **fields,
+                event_type=_storable(event_type[:60]),
+                body=_storable(body),
+                headers=headers,
+                remote_addr=remote_addr,
+                last_error=_storable(error),
+            )
+    except Exception as exc:  # noqa: BLE001 - the answer must not depend on storing
+        failure = type(exc).__name__
+    logger.warning("webhook refusal (%d) stored without body: %s", http_status, failure)
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(
+                **fields, last_error=f"{_storable(error)} (corpo não guardado: {failure})"
+            )
+    except Exception as exc:  # noqa: BLE001
+        logger.error("webhook refusal (%d) not recorded: %s", http_status, type(exc).__name__)
+        return None
 
 
 def webhook_receive(
@@ -206,6 +284,8 @@ def webhook_receive(
 
     event_type = envelope["event"].strip()
     event_date = _event_date(envelope.get("date"))
+    # UTF-8 without NUL or lone surrogates by now (_parse_envelope): the text parsed is stored.
+    text = body.decode("utf-8")
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -214,7 +294,7 @@ def webhook_receive(
                 company_id=(envelope.get("companyId") or "")[:64],
                 resource_id=_resource_id(event_type, envelope.get("data")),
                 event_date=event_date,
-                body=_text(body),
+                body=text,
                 headers=clean_headers,
                 remote_addr=remote_addr,
                 signature_valid=True,
@@ -230,4 +310,19 @@ def webhook_receive(
         # Another copy of this eventId is already stored (or being stored right now).
         logger.info("duplicate webhook event %s ignored", envelope["eventId"])
         return 200, None
+    except (DataError, ValueError, OverflowError) as exc:
+        # A value the checks above let through but the database refuses: the delivery is
+        # refused (and recorded) rather than answered 500. Database outages still raise: a
+        # 5xx makes Bling deliver again later, which is what should happen then.
+        logger.warning("webhook refused: signed but not storable (%s)", type(exc).__name__)
+        event = _record_rejected(
+            http_status=400,
+            body=_text(body),
+            headers=clean_headers,
+            remote_addr=remote_addr,
+            signature_valid=True,
+            error=f"evento não armazenável: {type(exc).__name__}",
+            event_type=event_type,
+        )
+        return 400, event
     return 200, event
