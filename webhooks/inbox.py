@@ -130,9 +130,15 @@ def _event_date(value: Any) -> datetime | None:
         parsed = parse_datetime(value)
     except ValueError:
         return None
-    if parsed is not None and timezone.is_naive(parsed):
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, UTC)
-    return parsed
+    try:
+        # Stored in UTC: year 1 or 9999 with an offset falls outside what a datetime holds.
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 class _Malformed(ValueError):
@@ -162,6 +168,9 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
         envelope = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _Malformed(f"JSON inválido: {exc}") from None
+    except ValueError:
+        # An integer literal past Python's digit limit (sys.get_int_max_str_digits).
+        raise _Malformed("JSON inválido: número longo demais") from None
     except RecursionError:
         raise _Malformed(f"JSON aninhado além de {MAX_JSON_DEPTH} níveis") from None
     if not isinstance(envelope, dict):
