@@ -5,8 +5,11 @@ timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> counted on the current Job
 answer, or a `blingsync.bling.errors` exception:
 - 401: refresh once (one process for all, see tokens.py), then retry; a second 401 raises
   BlingAuthError;
-- 429 `period: second`: every process backs off a second, then retry (bounded); `period: day`:
-  BlingRateLimited(period="day") at once, and every process stops until tomorrow;
+- 429 `period: second` (another integration on the account uses part of the limit): the
+  shared limiter halves every process's effective rate and pauses them a second (see
+  ratelimit.py), the 429 is counted (log WARNING, `bling_429` on the current JobRun), then
+  retry (bounded); `period: day`: BlingRateLimited(period="day") at once, and every process
+  stops until tomorrow;
 - 5xx, timeouts, connection errors: retried with exponential backoff and full jitter
   (BLING_RETRY_ATTEMPTS, BLING_RETRY_BASE_SECONDS, BLING_RETRY_MAX_SECONDS), then
   BlingUnavailable; they feed the shared circuit breaker (BlingCircuitOpen while open);
@@ -48,9 +51,9 @@ logger = logging.getLogger(__name__)
 
 Params = Mapping[str, Any] | list[tuple[str, Any]] | None
 
-# 429 "per second" answers retried before giving up (each after a shared one-second pause).
+# 429 "per second" answers retried before giving up (each after a shared pause and a lower
+# effective rate).
 RATE_LIMIT_RETRIES = 5
-RATE_LIMIT_PAUSE_SECONDS = 1.0
 
 
 def _setting(name: str, default: float) -> float:
@@ -73,11 +76,26 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def _rate_limited_noted(throttle: ratelimit.Throttle) -> None:
+    """Count a 429 on the current JobRun (`details`: bling_429, bling_rate_lowest)."""
+    from blingsync.jobrunner import job_current_context
+
+    ctx = job_current_context()
+    if ctx is None:
+        return
+    details = ctx.run.details
+    ctx.note("bling_429", int(details.get("bling_429") or 0) + 1)
+    lowest = details.get("bling_rate_lowest")
+    rate = round(throttle.rate_after, 2)
+    if lowest is None or rate < lowest:
+        ctx.note("bling_rate_lowest", rate)
+
+
 def _send(
     method: str, path: str, token: str, params: Params, json_body: Any
-) -> tuple[requests.Response, int]:
-    """Wait for a rate-limit slot and send; returns the answer and the failures in a row
-    counted before it. The request is fully prepared before the wait, so it leaves the moment
+) -> tuple[requests.Response, ratelimit.Reservation]:
+    """Wait for a rate-limit slot and send; returns the answer and the slot (with the
+    failures in a row counted before it). The request is fully prepared before the wait, so it leaves the moment
     the slot comes (the limiter's precision depends on it)."""
     from blingsync.jobrunner import api_call_recorded
 
@@ -96,7 +114,7 @@ def _send(
         )
     )
     send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
-    failures_so_far = ratelimit.ratelimit_acquire()
+    slot = ratelimit.ratelimit_slot_acquire()
     api_call_recorded()
     started = time.monotonic()
     response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
@@ -107,7 +125,7 @@ def _send(
         response.status_code,
         (time.monotonic() - started) * 1000,
     )
-    return response, failures_so_far
+    return response, slot
 
 
 def api_request(
@@ -132,7 +150,8 @@ def api_request(
         failures_so_far = 0
         error: BlingError
         try:
-            response, failures_so_far = _send(method, path, token.token, params, json_body)
+            response, slot = _send(method, path, token.token, params, json_body)
+            failures_so_far = slot.failures
         except requests.ConnectionError as exc:
             error = BlingUnavailable(
                 status=None,
@@ -172,10 +191,21 @@ def api_request(
                     ratelimit.ratelimit_day_exhausted()
                     raise error
                 rate_limited += 1
+                throttle = ratelimit.ratelimit_throttled(reserved_us=slot.reserved_us)
+                _rate_limited_noted(throttle)
+                logger.warning(
+                    "bling %s %s: 429 per second (%s in the last hour); effective rate "
+                    "%.2f -> %.2f/s, every process pauses %.1f s%s",
+                    method,
+                    path,
+                    throttle.last_hour,
+                    throttle.rate_before,
+                    throttle.rate_after,
+                    throttle.pause_seconds,
+                    "" if rate_limited <= RATE_LIMIT_RETRIES else ", giving up",
+                )
                 if rate_limited > RATE_LIMIT_RETRIES:
                     raise error
-                logger.warning("bling %s %s: 429 per second, backing off", method, path)
-                ratelimit.ratelimit_backoff(seconds=RATE_LIMIT_PAUSE_SECONDS)
                 continue
             if status < 500:
                 if failures_so_far:
