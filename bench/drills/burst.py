@@ -154,6 +154,8 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         "latency p99 ms", round(sender.percentile(lat, 99), 1), "reported (< 50 at 100/s, issue 6)"
     )
     result.add("latency max ms", round(max(lat or [0]), 1))
+    slow = sum(1 for x in lat if x >= 5000)
+    result.check("answers slower than 5 s (Bling retries them)", slow, "0", slow == 0)
     server = stack.server_times_ms("/webhooks/bling/")
     result.add("server time p50 ms (gunicorn)", round(sender.percentile(server, 50), 1))
     result.add("server time p99 ms (gunicorn)", round(sender.percentile(server, 99), 1))
