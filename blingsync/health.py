@@ -68,10 +68,20 @@ def _events() -> dict[str, int]:
     }
 
 
+def _bling_calls() -> dict[str, Any]:
+    from blingsync.bling.ratelimit import ratelimit_state
+
+    return ratelimit_state()
+
+
 def health_report() -> tuple[dict[str, Any], bool]:
     """The report and whether the installation is healthy.
 
-    Unhealthy: the database does not answer, or Bling needs a reconnect (tokens refused).
+    Unhealthy (503): the database does not answer, or Bling needs a reconnect (tokens
+    refused: only staff can mend it). Degraded but 200: Bling is failing and the circuit
+    breaker is open, or our calls are being throttled. A load balancer must keep this
+    instance in rotation then, because the webhook receiver still works and stores what
+    Bling sends; the report says so for operators and the dashboard.
     Not being connected yet is reported but is not a failure of a fresh install.
     """
     db_ok = _database_ok()
@@ -86,8 +96,16 @@ def health_report() -> tuple[dict[str, Any], bool]:
             "queue_backlog": _queue_backlog(),
             "last_runs": _last_runs(),
             "events": _events(),
+            "bling_calls": _bling_calls(),
         }
     )
     healthy = conn["state"] != BlingConnection.Status.NEEDS_RECONNECT
-    report["status"] = "ok" if healthy else "unhealthy"
+    if not healthy:
+        report["status"] = "unhealthy"
+    elif report["bling_calls"]["circuit"] == "open":
+        report["status"] = "degraded: Bling unavailable (circuit breaker open)"
+    elif report["bling_calls"]["throttled"]:
+        report["status"] = "degraded: Bling calls throttled (429)"
+    else:
+        report["status"] = "ok"
     return report, healthy

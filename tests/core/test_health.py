@@ -42,3 +42,25 @@ def test_it_answers_503_when_the_database_is_down(client, monkeypatch):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json() == {"database": "error"}
+
+
+def test_it_reports_an_open_circuit_breaker_but_stays_in_rotation(
+    client, bling_connected, fake_bling, settings
+):
+    """Bling failing opens the breaker: /health/ says so (200: webhooks are still received)."""
+    from blingsync.bling import catalog
+    from blingsync.bling.errors import BlingUnavailable
+
+    settings.BLING_CIRCUIT_FAILURES = 2
+    settings.BLING_RETRY_ATTEMPTS = 1
+    settings.BLING_RETRY_BASE_SECONDS = 0.01
+    fake_bling.outage(status=503)
+    for _ in range(3):
+        with pytest.raises(BlingUnavailable):
+            catalog.product_get(product_id=1)
+    response = client.get("/health/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["bling_calls"]["circuit"] == "open"
+    assert data["status"].startswith("degraded")
+    fake_bling.recover()
