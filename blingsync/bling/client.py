@@ -95,8 +95,8 @@ def _send(
     method: str, path: str, token: str, params: Params, json_body: Any
 ) -> tuple[requests.Response, ratelimit.Reservation]:
     """Wait for a rate-limit slot and send; returns the answer and the slot (with the
-    failures in a row counted before it). The request is fully prepared before the wait, so it leaves the moment
-    the slot comes (the limiter's precision depends on it)."""
+    failures in a row counted before it). The request is fully prepared before the wait, so
+    it leaves the moment the slot comes (the limiter's precision depends on it)."""
     from blingsync.jobrunner import api_call_recorded
 
     session = session_get()
