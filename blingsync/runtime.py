@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from blingsync.audit import audit_record
+from blingsync.backlog import inbox_backlog_queue
 from blingsync.models import AuditLog, RuntimeSettings
 
 
@@ -38,4 +39,7 @@ def mode_set(*, mode: str, actor: str, source: str = AuditLog.Source.ADMIN) -> R
             source=source,
             actor=actor,
         )
+        if before == RuntimeSettings.Mode.PAUSED:
+            # Webhooks were stored, not processed, while paused: pick them up now.
+            inbox_backlog_queue(requested_by=actor)
     return settings_row

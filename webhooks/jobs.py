@@ -20,7 +20,7 @@ def events_job(ctx: JobContext) -> None:
     if settings_row.mode == RuntimeSettings.Mode.PAUSED:
         ctx.note("recovery", "paused: nothing queued")
     else:
-        recovered = events_recover()
+        recovered = events_recover(all_pending=bool(ctx.params.get("all_pending")))
         ctx.note("released", recovered["released"])
         ctx.note("requeued", recovered["requeued"])
         ctx.count("seen", recovered["requeued"])

@@ -28,8 +28,12 @@ PENDING_TIMEOUT = timedelta(minutes=2)
 Status = WebhookEvent.Status
 
 
-def events_recover(*, now: datetime | None = None) -> dict[str, int]:
+def events_recover(*, now: datetime | None = None, all_pending: bool = False) -> dict[str, int]:
     """Release stale claims and queue every event that should be processed by now.
+
+    `all_pending`: queue every pending event however recent (after a resume or a reconnect,
+    when their own tasks ran into the blockage); a copy queued twice is harmless, the
+    processing claims each event once.
 
     Returns {"released": stale processing claims put back to pending, "requeued": events
     queued (stale pending + released + due retries)}.
@@ -41,7 +45,7 @@ def events_recover(*, now: datetime | None = None) -> dict[str, int]:
     if released:
         logger.warning("released %d webhook event(s) stuck in processing", released)
     due = WebhookEvent.objects.filter(signature_valid=True).filter(
-        Q(status=Status.PENDING, received_at__lt=now - PENDING_TIMEOUT)
+        Q(status=Status.PENDING, received_at__lt=now if all_pending else now - PENDING_TIMEOUT)
         | Q(status=Status.PENDING, claimed_at__isnull=False)  # released, now or before
         | Q(status=Status.FAILED, next_attempt_at__lte=now)
     )

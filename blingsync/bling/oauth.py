@@ -15,6 +15,7 @@ import urllib.parse
 from django.conf import settings
 
 from blingsync.audit import audit_begin, audit_complete
+from blingsync.backlog import inbox_backlog_queue
 from blingsync.bling.errors import BlingError
 from blingsync.bling.tokens import token_request
 from blingsync.connection import (
@@ -86,4 +87,7 @@ def bling_connect_with_code(*, code: str, actor: str = "") -> BlingConnection:
         },
     )
     logger.info("bling connected to company %s", conn.company_id or "?")
+    # Events that arrived while we could not reach Bling went back to pending: process them
+    # now rather than at the next hourly recovery run.
+    inbox_backlog_queue(requested_by=actor or "connect")
     return conn

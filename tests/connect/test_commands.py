@@ -29,6 +29,15 @@ def test_bling_connect_exchanges_the_code_once(fake_bling, db):
     assert len(fake_bling.token_calls) == 1
 
 
+def test_connecting_queues_the_processing_of_events_that_waited(fake_bling, db):
+    from blingsync.models import JobRun
+
+    _run("bling_connect", "--code", fake_bling.issue_code())
+    run = JobRun.objects.get(kind=JobRun.Kind.EVENTS)
+    assert run.trigger == JobRun.Trigger.WEBHOOK_BACKLOG
+    assert run.params == {"all_pending": True}
+
+
 def test_bling_connect_reports_a_refused_code(fake_bling, db):
     with pytest.raises(CommandError, match="invalid_grant"):
         _run("bling_connect", "--code", "not-a-code")

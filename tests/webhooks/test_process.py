@@ -262,6 +262,26 @@ def test_paused_mode_stores_events_and_processes_them_after_resume(
     assert fake_bling.products[pid]["codigo"] == "MEMO00001"
 
 
+def test_resuming_from_paused_processes_waiting_events_at_once(
+    fake_bling, bling_connected, deliver, django_capture_on_commit_callbacks
+):
+    from blingsync.runtime import mode_set
+
+    tree = tree_mirror(fake_bling)
+    RuntimeSettings.load()
+    RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
+    pid = fake_bling.add_product("Memória 8GB", categoria_id=tree.memoria)["id"]
+    event = deliver("product.created", {"id": pid, "codigo": "", "situacao": "A"})
+    event.refresh_from_db()
+    assert event.status == Status.PENDING  # received seconds ago, its own task found us paused
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mode_set(mode=RuntimeSettings.Mode.LIVE, actor="ana")
+    event.refresh_from_db()
+    assert event.status == Status.PROCESSED
+    assert fake_bling.products[pid]["codigo"] == "MEMO00001"
+
+
 def test_order_deleted_forgets_the_order(fake_bling, bling_connected, deliver):
     from products.models import SaleLine
 
