@@ -24,10 +24,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +59,9 @@ FAILED = "failed"
 PRODUCT_NOT_FOUND = "product_not_found"
 PRODUCT_EXCLUDED = "product_excluded"
 PAUSED = "paused"
+BEING_WRITTEN = "being_written_by_another_process"
+# Longer than one PATCH with its retries; a claim older than this belongs to a dead process.
+WRITE_CLAIM = timedelta(minutes=2)
 
 LOOKUP_BATCH = 100  # codes per GET /produtos?codigos[]=... (one list page)
 MAX_COLLISION_ROUNDS = 20
@@ -279,7 +283,7 @@ def _codes_in_use(codes: Iterable[str]) -> dict[str, set[int]]:
 
 
 def _mark(assignment: CodeAssignment, status: str, error: str = "") -> None:
-    values = {"status": status, "error": error[:4000]}
+    values = {"status": status, "error": error[:4000], "write_claimed_until": None}
     if status == Status.APPLIED:
         values["applied_at"] = timezone.now()
     CodeAssignment.objects.filter(pk=assignment.pk).update(**values)
@@ -372,9 +376,23 @@ def _skip_used_code(item: _Item, users: set[int], *, dry_run: bool, peek: DryRun
     return _Item(target, assignment.code, assignment.number, assignment)
 
 
+def _write_claim(assignment: CodeAssignment) -> bool:
+    """Claim the right to PATCH this assignment's code (conditional UPDATE: one winner)."""
+    now = timezone.now()
+    return bool(
+        CodeAssignment.objects.filter(pk=assignment.pk)
+        .exclude(status=Status.APPLIED)
+        .filter(Q(write_claimed_until__isnull=True) | Q(write_claimed_until__lt=now))
+        .update(write_claimed_until=now + WRITE_CLAIM)
+    )
+
+
 def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     target = item.target
     pid = target.product_id
+    if not dry_run and not _write_claim(item.assignment):
+        # Another process (a webhook and a sweep at once) is writing it, or just did.
+        return CodeResult(pid, SKIPPED, item.code, reason=BEING_WRITTEN)
     entry = audit_begin(
         action=AuditLog.Action.CODE_ASSIGNED,
         dry_run=dry_run,

@@ -63,6 +63,10 @@ class CodeAssignment(models.Model):
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
     applied_at = models.DateTimeField(_("aplicado em"), null=True, blank=True)
+    # Set (by conditional UPDATE) by the process about to PATCH the code into Bling, so a
+    # webhook and a sweep reaching the product at once send one write, not two. A claim
+    # left by a dead process expires.
+    write_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("código atribuído")

@@ -68,6 +68,35 @@ def test_an_allocated_code_is_reused_when_bling_already_has_it(fake_bling, bling
     assert CodeAssignment.objects.get(bling_product_id=pid).status == "applied"
 
 
+def test_a_code_another_process_is_writing_is_not_written_twice(fake_bling, bling_connected):
+    """A webhook and a sweep at once: the one that lost the write claim sends no PATCH."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from products.codes import BEING_WRITTEN
+
+    r = prepare(fake_bling)
+    pid = r.ids["Placa nova"]
+    assignment = code_allocate(product_id=pid, prefix="PLMA")
+    CodeAssignment.objects.filter(pk=assignment.pk).update(
+        write_claimed_until=timezone.now() + timedelta(minutes=2)
+    )
+    result = product_code_ensure(product_id=pid)
+    assert (result.outcome, result.reason) == (SKIPPED, BEING_WRITTEN)
+    assert fake_bling.calls(method="PATCH") == []
+    assert not AuditLog.objects.filter(action=AuditLog.Action.CODE_ASSIGNED).exists()
+
+    # The claim of a process that died expires: the same code is written then.
+    CodeAssignment.objects.filter(pk=assignment.pk).update(
+        write_claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    result = product_code_ensure(product_id=pid)
+    assert (result.outcome, result.code) == (CODED, assignment.code)
+    assert fake_bling.products[pid]["codigo"] == assignment.code
+    assert CodeAssignment.objects.get(pk=assignment.pk).write_claimed_until is None
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
