@@ -115,8 +115,12 @@ def audit_record(
         source=source,
         actor=actor,
     )
-    entry.dry_run = dry_run
-    return audit_complete(entry, ok=True)
+    completed = audit_complete(entry, ok=True)
+    if dry_run:
+        # A dry run changed nothing: keep the flag and say "would do".
+        AuditLog.objects.filter(pk=entry.pk).update(dry_run=True, outcome=AuditLog.Outcome.WOULD_DO)
+        completed.dry_run, completed.outcome = True, AuditLog.Outcome.WOULD_DO
+    return completed
 
 
 @contextlib.contextmanager

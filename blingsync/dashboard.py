@@ -338,6 +338,13 @@ def dashboard_recent_audit(*, limit: int = 15) -> list[AuditLog]:
     return list(AuditLog.objects.select_related("job_run").order_by("-created_at", "-id")[:limit])
 
 
+def dashboard_bling_calls() -> dict:
+    """The shared limiter's state: circuit breaker, throttling after 429s, today's calls."""
+    from blingsync.bling.ratelimit import ratelimit_state
+
+    return ratelimit_state()
+
+
 def dashboard_context() -> dict:
     """Everything the dashboard page shows."""
     settings_row = RuntimeSettings.load()
@@ -349,6 +356,7 @@ def dashboard_context() -> dict:
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
         "kinds": dashboard_kinds(),
         "events": dashboard_event_counts(),
+        "bling_calls": dashboard_bling_calls(),
         "queue_backlog": dashboard_queue_backlog(),
         "chart": chart_build(days=days, per_action=per_action),
         "recent_audit": dashboard_recent_audit(limit=15),

@@ -129,3 +129,12 @@ def test_a_run_without_a_bling_connection_is_skipped_with_the_reason(monkeypatch
     run = job_run_now(kind="categories", trigger=JobRun.Trigger.SCHEDULE)
     assert run.status == JobRun.Status.SKIPPED
     assert "not connected to Bling" in run.error
+
+
+def test_a_dry_run_record_keeps_its_flag():
+    from blingsync.audit import audit_record
+
+    entry = audit_record(action=AuditLog.Action.COUNTER_ADJUSTED, after={"NTB": 9}, dry_run=True)
+    entry.refresh_from_db()
+    assert entry.dry_run is True
+    assert entry.outcome == AuditLog.Outcome.WOULD_DO

@@ -153,3 +153,17 @@ def test_a_scheduled_kind_without_a_recent_success_is_flagged(staff_client, reco
     assert "⚠" not in orders
     assert "⚠" not in stock  # never run yet: nothing to compare with
     assert re.search(r'id="dash-queue">[^<]*<strong>0</strong>', text)
+
+
+def test_it_shows_when_bling_calls_are_suspended_by_the_circuit_breaker(staff_client):
+    from blingsync.models import RateLimitBucket
+
+    assert 'id="dash-circuit"' in staff_client.get(URL).text
+    assert "Normais" in staff_client.get(URL).text
+    until_us = int((timezone.now() + timedelta(minutes=1)).timestamp() * 1_000_000)
+    RateLimitBucket.objects.update_or_create(
+        key="bling", defaults={"circuit_open_until_us": until_us, "consecutive_failures": 10}
+    )
+    text = staff_client.get(URL).text
+    assert "Bling indisponível" in text
+    assert "Os webhooks continuam sendo recebidos" in text
