@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -93,6 +94,8 @@ class JobContext:
     since: datetime | None
     limit: int | None
     progress: ProgressCallback
+    # time.monotonic() after which the run stops at its next progress report.
+    deadline: float | None = None
     _pending: dict[str, int] = field(default_factory=dict)
     _reasons: dict[str, int] = field(default_factory=dict)
     _last_flush: float = field(default_factory=time.monotonic)
@@ -100,6 +103,20 @@ class JobContext:
     @property
     def params(self) -> dict[str, Any]:
         return self.run.params
+
+    def __post_init__(self) -> None:
+        self._show_progress = self.progress
+        self.progress = self._report_progress
+
+    def _report_progress(self, done: int, total: int | None, label: str) -> None:
+        """What handlers call between batches (`ctx.progress`): shows progress, and stops the
+        run at this safe point once its time budget is spent (see `job_run_execute`)."""
+        self._show_progress(done, total, label)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise JobStopped(
+                f"time budget of {settings.SWEEP_MAX_SECONDS} s reached after {done} items; "
+                "the next run continues (what was done is kept)"
+            )
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to one of seen/changed/skipped/errors/api_calls."""
@@ -324,6 +341,9 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
             since=_resolve_since(spec, run),
             limit=run.params.get("limit"),
             progress=progress or _no_progress,
+            # Bounded well under django-q's task timeout: a sweep over a huge backlog stops at
+            # a batch boundary and the next run picks up the rest, instead of being killed.
+            deadline=time.monotonic() + settings.SWEEP_MAX_SECONDS,
         )
         ctx.note("dry_run", ctx.dry_run)
         ctx.note("since", ctx.since.isoformat() if ctx.since else None)

@@ -138,3 +138,21 @@ def test_a_dry_run_record_keeps_its_flag():
     entry.refresh_from_db()
     assert entry.dry_run is True
     assert entry.outcome == AuditLog.Outcome.WOULD_DO
+
+
+def test_a_run_stops_at_a_batch_boundary_when_its_time_budget_is_spent(monkeypatch, settings):
+    batches: list[int] = []
+
+    def long_sweep(ctx):
+        for batch in range(1, 4):
+            batches.append(batch)
+            ctx.count("changed", 10)
+            ctx.progress(batch * 10, 30, "lote")
+
+    monkeypatch.setitem(jobrunner._REGISTRY, "categories", JobSpec("categories", long_sweep))
+    settings.SWEEP_MAX_SECONDS = 0
+    run = job_run_now(kind="categories", trigger=JobRun.Trigger.SCHEDULE)
+    assert batches == [1]
+    assert run.status == JobRun.Status.FAILED
+    assert "time budget" in run.error and "next run continues" in run.error
+    assert run.changed == 10
