@@ -14,7 +14,6 @@ from products.evidence import (
     order_product_ids,
     order_record,
     order_situation_names,
-    order_situations_cache_clear,
     situation_is_cancelled,
     stock_movement_from_payload,
 )
@@ -23,13 +22,6 @@ from products.models import SaleLine, StockMovement
 pytestmark = pytest.mark.django_db
 
 WHEN = "2026-11-02T12:18:46Z"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_situations():
-    order_situations_cache_clear()
-    yield
-    order_situations_cache_clear()
 
 
 def test_it_records_a_stock_updated_payload():

@@ -8,17 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from blingsync.models import JobRun
-from products.evidence import order_situations_cache_clear
 from products.models import SaleLine
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_situations():
-    order_situations_cache_clear()
-    yield
-    order_situations_cache_clear()
 
 
 def sweep(*args: str) -> tuple[JobRun, str]:

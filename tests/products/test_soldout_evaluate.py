@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from blingsync.models import AuditLog, RuntimeSettings
-from products.evidence import order_situations_cache_clear
 from products.models import ProductStockState
 from products.soldout import SoldOutCandidate, product_stock_evaluate, soldout_process
 from tests.products.soldout_support import (
@@ -19,18 +18,6 @@ from tests.products.soldout_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_situations():
-    order_situations_cache_clear()
-    yield
-    order_situations_cache_clear()
-
-
-@pytest.fixture
-def tree(bling_connected, fake_bling):
-    return tree_mirror(fake_bling)
 
 
 @pytest.fixture

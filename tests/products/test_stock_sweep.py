@@ -8,7 +8,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from blingsync.models import AuditLog, JobRun
-from products.evidence import order_situations_cache_clear
 from products.models import ProductStockState
 from tests.products.soldout_support import (
     mode_live,
@@ -16,22 +15,9 @@ from tests.products.soldout_support import (
     sale,
     situation_writes,
     stock_posting,
-    tree_mirror,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_situations():
-    order_situations_cache_clear()
-    yield
-    order_situations_cache_clear()
-
-
-@pytest.fixture
-def tree(bling_connected, fake_bling):
-    return tree_mirror(fake_bling)
 
 
 def sold_out(fake, category_id, nome="Peça vendida"):
