@@ -193,28 +193,8 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             {"fields": ["decisions_table", "movements_table", "sales_table", "links"]},
         ),
     ]
-    readonly_fields = [
-        "bling_product_id",
-        "code",
-        "name",
-        "category_id",
-        "situation",
-        "last_verdict",
-        "last_rule",
-        "last_reason",
-        "last_evaluated_at",
-        "available_stock",
-        "sold_out_since",
-        "last_positive_at",
-        "last_positive_stock",
-        "deactivated_by_blingsync",
-        "deactivated_at",
-        "reactivated_at",
-        "decisions_table",
-        "movements_table",
-        "sales_table",
-        "links",
-    ]
+    # Everything shown is evidence or a past decision: read-only, listed once (above).
+    readonly_fields = [name for _title, box in fieldsets for name in box["fields"]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
