@@ -1,7 +1,7 @@
 """The facts each alert reports, read from the database (selectors: no writes, no e-mail).
 
 Every `*_fact` returns an `AlertFact` when its alert is due, else None. Count-based facts
-take `since` (the kind's last alert, at most an hour back): what was reported once is not
+take `since` (the kind's last alert): what was reported once is not
 reported again. `fingerprint` names a lasting situation (one disconnection, one day's
 budget, one set of overdue kinds) so it is reported once, not every hour while it lasts.
 """

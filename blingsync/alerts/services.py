@@ -69,10 +69,10 @@ def throttle_claim(*, kind: str, fingerprint: str | None, now: datetime) -> bool
 
 
 def throttle_window_start(*, kind: str, now: datetime) -> datetime:
-    """Where a count-based check starts: the kind's last alert, at most `THROTTLE` back."""
+    """Where a count-based check starts: the kind's last alert (what came before it was
+    reported then), or an hour back for a kind never sent."""
     last = AlertThrottle.objects.filter(kind=kind).values_list("last_sent_at", flat=True).first()
-    floor = now - THROTTLE
-    return max(last, floor) if last else floor
+    return last or now - THROTTLE
 
 
 def throttle_sent_recently(*, kind: str, now: datetime | None = None) -> bool:
@@ -98,6 +98,9 @@ def alert_raise(*, fact: AlertFact, now: datetime | None = None) -> list[AlertMe
     recipients = alert_recipients(daily_summary=fact.kind == AlertKind.DAILY_SUMMARY)
     facts = dict(fact.facts, _fingerprint=fact.fingerprint or "")
     link = alert_link(kind=fact.kind)
+    if not recipients and fact.kind == AlertKind.DAILY_SUMMARY:
+        logger.info("daily summary: nobody asked for it")
+        return []
     if not recipients:
         logger.warning("alert %s has no recipients (no allowed user with e-mail)", fact.kind)
         message = AlertMessage.objects.create(
