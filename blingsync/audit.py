@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from blingsync.alerts.triggers import alert_audit_failed
 from blingsync.models import AuditLog
 
 
@@ -88,6 +89,8 @@ def audit_complete(entry: AuditLog, *, ok: bool, after: Any = None, error: str =
     entry.error = error[:4000]
     entry.completed_at = timezone.now()
     entry.save(update_fields=["outcome", "after", "error", "completed_at"])
+    if not ok:
+        alert_audit_failed(action=entry.action, dry_run=entry.dry_run)
     return entry
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blingsync.alerts.triggers import alert_needs_reconnect
 from blingsync.bling.errors import BlingNotConnected
 from blingsync.bling.token_crypto import TokenDecryptError, token_decrypt, token_encrypt
 from blingsync.bling.types import Company, TokenBundle
@@ -139,6 +140,7 @@ def connection_mark_needs_reconnect(
     )
     if changed:
         logger.error("bling connection %s needs a reconnect: %s", connection.pk, error)
+        alert_needs_reconnect()
     connection.refresh_from_db()
     return bool(changed)
 

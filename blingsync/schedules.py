@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django_q.models import Schedule
 
+from blingsync.alerts.schedules import alert_schedules_setup
+
 
 @dataclass(frozen=True)
 class ScheduleSpec:
@@ -52,4 +54,5 @@ def schedules_setup() -> list[tuple[str, bool]]:
             schedule.args = repr(spec.kind)
             schedule.save(update_fields=["func", "args"])
         results.append((spec.name, created))
+    results.extend(alert_schedules_setup())
     return results

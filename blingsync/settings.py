@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "blingsync.apps.BlingsyncConfig",
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
+    "blingsync.alerts.apps.AlertsConfig",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,24 @@ BLING_RETRY_BASE_SECONDS = env.float("BLING_RETRY_BASE_SECONDS", default=0.5)
 BLING_RETRY_MAX_SECONDS = env.float("BLING_RETRY_MAX_SECONDS", default=8.0)
 BLING_CIRCUIT_FAILURES = env.int("BLING_CIRCUIT_FAILURES", default=10)
 BLING_CIRCUIT_OPEN_SECONDS = env.int("BLING_CIRCUIT_OPEN_SECONDS", default=60)
+
+# --- E-mail: alerts and the daily summary (blingsync/alerts/) ------------------------------
+# EMAIL_URL is django-environ's e-mail URL (smtp://user:password@host:587, submission://...,
+# smtps://...); unset, messages go to the console (the process's log).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+ALERTS_FROM = env.str("ALERTS_FROM", default="blingsync@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = ALERTS_FROM
+ALERTS_TO = env.list("ALERTS_TO", default=[])
+# The site's address as staff reach it, for the links in e-mails. Unset: the origin of
+# BLING_REDIRECT_URI when that is set (it must be the public address anyway), else localhost.
+SITE_URL = env.str(
+    "SITE_URL",
+    default=(
+        BLING_REDIRECT_URI.split("/bling/", 1)[0] if BLING_REDIRECT_URI else "http://localhost:8000"
+    ),
+).rstrip("/")
 
 # --- Background tasks (django-q2) -----------------------------------------------------------
 Q_BROKER = env.str("Q_BROKER", default="orm")

@@ -38,6 +38,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from blingsync.alerts.triggers import alert_signature_failure
 from webhooks.models import WebhookEvent
 from webhooks.queueing import (
     enqueue_joins_transaction,
@@ -270,6 +271,7 @@ def webhook_receive(
             signature_valid=False,
             error="assinatura ausente" if missing else "assinatura inválida",
         )
+        alert_signature_failure()
         logger.warning(
             "webhook refused: %s signature from %s",
             "missing" if missing else "invalid",

@@ -31,6 +31,7 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 
+from blingsync.alerts.triggers import alert_event_failed
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
 from blingsync.models import AuditLog, RuntimeSettings
@@ -135,6 +136,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
     ).update(status=Status.FAILED, last_error=error, next_attempt_at=next_at)
     if final:
+        alert_event_failed()
         logger.error(
             "webhook event %s (%s) failed for good after %d attempts: %s",
             event.pk,

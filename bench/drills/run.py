@@ -37,6 +37,7 @@ DRILLS = {
     "tokens": "the refresh token is revoked mid-run",
     "badinput": "200 malformed or hostile webhook bodies",
     "security": "admin login, unsigned webhooks, tokens in logs, /health/ and admin pages",
+    "alerts": "the refresh token is revoked while the cluster runs: the reconnect e-mail",
 }
 
 

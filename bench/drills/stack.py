@@ -78,7 +78,8 @@ class Stack:
         self.python = str(REPO / ".venv" / "bin" / "python")
         self.gunicorn = str(REPO / ".venv" / "bin" / "gunicorn")
         self.workdir = Path(tempfile.mkdtemp(prefix=f"blingsync-drill-{name}-"))
-        self.web_port = free_port()
+        # DRILL_WEB_PORT / DRILL_PG_DB: a fixed port and database name (shared machines).
+        self.web_port = int(os.environ.get("DRILL_WEB_PORT") or 0) or free_port()
         self.client_secret = "drill-secret-" + secrets.token_hex(12)
         self.fake = FakeBling(
             client_id="drill-client-" + secrets.token_hex(4),
@@ -107,7 +108,7 @@ class Stack:
     def _create_database(self) -> str:
         if self.opts.db == "sqlite":
             return f"sqlite:///{self.workdir / 'app.sqlite3'}"
-        self.db_name = f"blingsync_drill_{self.name}_{os.getpid()}"
+        self.db_name = os.environ.get("DRILL_PG_DB") or f"blingsync_drill_{self.name}_{os.getpid()}"
         psql(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
         psql(f'CREATE DATABASE "{self.db_name}"')
         return f"postgres://{PG_USER}@{PG_HOST}:5432/{self.db_name}"

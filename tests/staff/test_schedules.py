@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
+from blingsync.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
 from blingsync.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,11 @@ def run_setup() -> str:
 
 def test_it_creates_one_schedule_per_kind_with_the_cadence_of_the_spec():
     output = run_setup()
-    schedules = {s.name: s for s in Schedule.objects.all()}
+    schedules = {s.name: s for s in Schedule.objects.exclude(name=ALERTS_SCHEDULE)}
     assert set(schedules) == {f"blingsync:{kind}" for kind in EXPECTED_MINUTES}
+    # And the periodic alert check (blingsync/alerts), every 5 minutes.
+    alerts = Schedule.objects.get(name=ALERTS_SCHEDULE)
+    assert (alerts.func, alerts.minutes, alerts.repeats) == (ALERTS_FUNC, 5, -1)
     for kind, minutes in EXPECTED_MINUTES.items():
         schedule = schedules[f"blingsync:{kind}"]
         assert schedule.func == "blingsync.tasks.scheduled_job"
@@ -39,7 +43,7 @@ def test_it_creates_one_schedule_per_kind_with_the_cadence_of_the_spec():
         assert schedule.schedule_type == Schedule.MINUTES
         assert schedule.minutes == minutes
         assert schedule.repeats == -1
-    assert output.count("created") == len(SCHEDULES)
+    assert output.count("created") == len(SCHEDULES) + 1
 
 
 def test_a_second_run_creates_nothing_and_keeps_a_staff_edit():
@@ -47,11 +51,11 @@ def test_a_second_run_creates_nothing_and_keeps_a_staff_edit():
     Schedule.objects.filter(name="blingsync:codes").update(minutes=5)
     Schedule.objects.filter(name="blingsync:stock").update(repeats=0)  # staff switched it off
     output = run_setup()
-    assert Schedule.objects.count() == len(SCHEDULES)
+    assert Schedule.objects.count() == len(SCHEDULES) + 1
     assert Schedule.objects.get(name="blingsync:codes").minutes == 5
     assert Schedule.objects.get(name="blingsync:stock").repeats == 0
     assert "created" not in output
-    assert output.count("kept") == len(SCHEDULES)
+    assert output.count("kept") == len(SCHEDULES) + 1
 
 
 def test_it_repairs_what_runs_but_not_when_it_runs():
