@@ -28,8 +28,10 @@ from blingsync.bling.types import (
     OrderItem,
     OrderSituation,
     OrderSummary,
+    ProductStructure,
     SituationAlert,
     StockBalance,
+    StructurePart,
 )
 
 # `criterio` of GET /produtos
@@ -114,6 +116,26 @@ def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct
         category_id=_id_of(item.get("categoria")),
         available_stock=available,
         variations=variations,
+        structure=_structure(item.get("estrutura")),
+    )
+
+
+def _structure(value: Any) -> ProductStructure | None:
+    """`estrutura` (ProdutosEstruturaDTO: tipoEstoque F|V, lancamentoEstoque A|M|P,
+    componentes[{produto.id, quantidade}]); None when absent or not an object."""
+    if not isinstance(value, dict):
+        return None
+    parts = []
+    for comp in value.get("componentes") or []:
+        product_id = _id_of(comp.get("produto")) if isinstance(comp, dict) else None
+        if product_id:
+            parts.append(
+                StructurePart(product_id=product_id, quantity=_decimal(comp.get("quantidade")))
+            )
+    return ProductStructure(
+        stock_type=str(value.get("tipoEstoque") or "").strip().upper(),
+        posting=str(value.get("lancamentoEstoque") or "").strip().upper(),
+        parts=tuple(parts),
     )
 
 
