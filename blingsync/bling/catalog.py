@@ -179,8 +179,11 @@ def _products_params(
     codes: Iterable[str] | None,
     stock_filter: int | None,
     deposit_id: int | None,
+    product_type: str | None = None,
 ) -> list[tuple[str, Any]]:
     params: list[tuple[str, Any]] = [("criterio", criterio)]
+    if product_type is not None:
+        params.append(("tipo", product_type))  # e.g. "E": compositions only
     if category_id is not None:
         params.append(("idCategoria", category_id))
     if changed_since is not None:
@@ -208,8 +211,10 @@ def products_page(
     codes: Iterable[str] | None = None,
     stock_filter: int | None = None,
     deposit_id: int | None = None,
+    product_type: str | None = None,
 ) -> list[BlingProduct]:
-    """One page of GET /produtos (list items: no category, `available_stock` set)."""
+    """One page of GET /produtos (list items: no category, `available_stock` set);
+    `product_type` is Bling's `tipo` (T, P, S, E compositions, PS, C, V)."""
     params = _products_params(
         criterio=criterio,
         category_id=category_id,
@@ -219,6 +224,7 @@ def products_page(
         codes=codes,
         stock_filter=stock_filter,
         deposit_id=deposit_id,
+        product_type=product_type,
     )
     params += [("pagina", page), ("limite", page_size)]
     items = _data(api_request("GET", "/produtos", params=params)) or []
