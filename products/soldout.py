@@ -162,7 +162,10 @@ def soldout_process(
     kits = virtual_kits_load(
         product_ids=[c.product.id for c in candidates if c.product.format == "E"]
     )
-    kit_parts = _kit_parts_load(kits, deposit_id=settings_row.stock_deposit_id, now=now)
+    names = {c.product.id: c.product.name for c in candidates if c.product.name}
+    kit_parts = _kit_parts_load(
+        kits, deposit_id=settings_row.stock_deposit_id, now=now, names=names
+    )
     pending: list[_Pending] = []
     for candidate in candidates:
         pid = candidate.product.id
@@ -424,7 +427,11 @@ def _sale(line: SaleLine, *, quantity: Decimal | None = None, kit_name: str = ""
 
 
 def _kit_parts_load(
-    kits: dict[int, Composition], *, deposit_id: int | None, now: datetime
+    kits: dict[int, Composition],
+    *,
+    deposit_id: int | None,
+    now: datetime,
+    names: dict[int, str],
 ) -> dict[int, list[KitPart]]:
     """Each virtual kit's parts with their own facts: balances (one `GET /estoques/saldos`
     per 100 parts), ledger and sales (theirs and their kits'), what blingsync saw of them.
@@ -434,10 +441,9 @@ def _kit_parts_load(
     part_ids = sorted({part.bling_product_id for kit in kits.values() for part in kit.parts.all()})
     if not part_ids:
         return {}
-    balances = {
-        b.product_id: b.available_total
-        for b in catalog.stock_balances(product_ids=part_ids, deposit_id=deposit_id)
-    }
+    balances, codes = {}, {}
+    for b in catalog.stock_balances(product_ids=part_ids, deposit_id=deposit_id):
+        balances[b.product_id], codes[b.product_id] = b.available_total, b.code
     movements, sales = _evidence_load(part_ids, deposit_id=deposit_id, now=now)
     states = _states_load(part_ids)
     tz = timezone.get_current_timezone()
@@ -457,7 +463,8 @@ def _kit_parts_load(
                 last_positive_stock=state.last_positive_stock if state else None,
                 tz=tz,
             )
-            label = (state and (state.name or state.code)) or f"produto {pid}"
+            known = names.get(pid) or (state and (state.name or state.code)) or codes.get(pid)
+            label = known or f"produto {pid}"
             parts.append(KitPart(pid, label, part.quantity, facts))
         out[kit_id] = parts
     return out
