@@ -310,3 +310,25 @@ def post_kit_webhook(bling_connected, client, fake_bling, django_capture_on_comm
         assert response.status_code == 200
 
     return post
+
+
+def test_staff_see_the_kits_mirror_read_only(fake_bling, shop, client, django_user_model):
+    upgrade = kit(fake_bling, shop, tipo_estoque="V", lancamento="M")
+    mirror(fake_bling, upgrade)
+    viewer = django_user_model.objects.create_user("caio", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_composition"))
+    client.force_login(viewer)
+    row = Composition.objects.get(bling_product_id=upgrade)
+
+    listing = client.get(reverse("admin:products_composition_changelist") + f"?q={shop.memory}")
+    page = client.get(reverse("admin:products_composition_change", args=[row.pk]))
+    refused = client.post(
+        reverse("admin:products_composition_change", args=[row.pk]),
+        {"name": "outro", "stock_type": "F"},
+    )
+
+    assert listing.context["cl"].result_count == 1
+    assert "Kit Upgrade B450" in page.content.decode()
+    assert refused.status_code == 403
+    row.refresh_from_db()
+    assert (row.name, row.stock_type) == ("Kit Upgrade B450", "V")
