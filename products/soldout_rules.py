@@ -283,6 +283,31 @@ def _evidence(
     }
 
 
+def _grace_wait(
+    reason: str,
+    since: datetime | None,
+    now: datetime,
+    grace_minutes: int,
+    tz: tzinfo,
+    evidence: dict,
+) -> SoldOutDecision | None:
+    """WAIT_GRACE while a product sold out `since` is within its grace period, else None."""
+    if grace_minutes <= 0:
+        return None
+    since = since or now
+    until = since + timedelta(minutes=grace_minutes)
+    if now >= until:
+        return None
+    return SoldOutDecision(
+        Verdict.WAIT_GRACE,
+        Rule.GRACE,
+        f"{reason}; aguardando a carência de {grace_minutes} min (esgotado desde "
+        f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
+        since,
+        evidence,
+    )
+
+
 def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     """Decide what to do with one product (see the module docstring for the rule)."""
     stock = facts.available_stock
@@ -412,18 +437,9 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         f"esgotado por vendas: {sold_text}; nenhum balanço manual nem saída sem venda depois; "
         f"{stock_text}"
     )
-    if facts.grace_minutes > 0:
-        since = since or facts.now
-        until = since + timedelta(minutes=facts.grace_minutes)
-        if facts.now < until:
-            return SoldOutDecision(
-                Verdict.WAIT_GRACE,
-                Rule.GRACE,
-                f"{reason}; aguardando a carência de {facts.grace_minutes} min (esgotado desde "
-                f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
-                since,
-                evidence,
-            )
+    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    if waiting is not None:
+        return waiting
     return SoldOutDecision(Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, reason, since, evidence)
 
 
@@ -585,15 +601,7 @@ def kit_decide(facts: KitFacts) -> SoldOutDecision:
 
     parts_text = "; ".join(f"{_part_text(p)}: {d.reason}" for p, d in by_sales)
     reason = f"kit de estoque virtual esgotado por vendas de peça: {parts_text}; {stock_text}"
-    if facts.grace_minutes > 0:
-        start = since or facts.now
-        until = start + timedelta(minutes=facts.grace_minutes)
-        if facts.now < until:
-            return decision(
-                Verdict.WAIT_GRACE,
-                Rule.GRACE,
-                f"{reason}; aguardando a carência de {facts.grace_minutes} min (esgotado desde "
-                f"{_moment(start, tz)}, inativa a partir de {_moment(until, tz)})",
-                start,
-            )
+    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    if waiting is not None:
+        return waiting
     return decision(Verdict.DEACTIVATE, Rule.KIT_PART_SOLD_OUT, reason)

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from products.admin.evidence import _ReadOnly
 from products.models import Composition, CompositionPart
 
 
@@ -22,7 +23,7 @@ class CompositionPartInline(admin.TabularInline):
 
 
 @admin.register(Composition)
-class CompositionAdmin(admin.ModelAdmin):
+class CompositionAdmin(_ReadOnly):
     list_display = ["bling_product_id", "code", "name", "stock_type", "posting", "parts_count"]
     list_filter = ["stock_type", "posting"]
     search_fields = ["=bling_product_id", "code", "name", "=parts__bling_product_id"]
@@ -33,15 +34,6 @@ class CompositionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("parts")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("componentes"))
     def parts_count(self, obj: Composition) -> int:
