@@ -332,3 +332,44 @@ def test_staff_see_the_kits_mirror_read_only(fake_bling, shop, client, django_us
     assert refused.status_code == 403
     row.refresh_from_db()
     assert (row.name, row.stock_type) == ("Kit Upgrade B450", "V")
+
+
+def test_a_kit_order_after_its_stock_events_evaluates_the_parts_again(
+    fake_bling, shop, post_kit_webhook
+):
+    from blingsync.models import RuntimeSettings
+
+    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
+    upgrade = kit(fake_bling, shop, tipo_estoque="F", lancamento="M", stock=2)
+    mirror(fake_bling, upgrade)
+    order, events = fake_bling.sell([(upgrade, 2)])
+    (memory_exit,) = [d for e, d in events if d["produto"]["id"] == shop.memory]
+
+    post_kit_webhook("stock.updated", memory_exit)  # before the order: no sale known yet
+    assert fake_bling.products[shop.memory]["situacao"] == "A"
+    post_kit_webhook("order.created", {"id": order["id"], "situacao": {"id": 9, "valor": 0}})
+
+    assert fake_bling.products[shop.memory]["situacao"] == "I"
+    assert fake_bling.products[upgrade]["situacao"] == "A"  # M: the kit's own stock stays
+
+
+def test_a_complex_link_event_of_a_part_evaluates_its_virtual_kits(
+    fake_bling, shop, post_kit_webhook
+):
+    from blingsync.models import RuntimeSettings
+
+    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
+    fake_bling.complex_link_limit = 1
+    kits = [kit(fake_bling, shop, name=f"Kit {n}", tipo_estoque="V") for n in range(2)]
+    for kit_id in kits:
+        mirror(fake_bling, kit_id)
+    order = kit_sale(fake_bling, [(shop.memory, 4)])  # the memory's own sale, to zero
+    post_kit_webhook("order.created", {"id": order["id"], "situacao": {"id": 9, "valor": 0}})
+    _order, events = fake_bling.sell([(shop.board, 1)])
+    assert fake_bling.products[kits[0]]["situacao"] == "A"
+    (linked,) = [d for e, d in events if e == "virtual_stock.updated"]
+    assert linked["vinculoComplexo"] is True and linked["produto"]["id"] == shop.board
+
+    post_kit_webhook("virtual_stock.updated", linked)
+
+    assert [fake_bling.products[k]["situacao"] for k in kits] == ["I", "I"]
