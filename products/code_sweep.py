@@ -250,9 +250,7 @@ def codes_sweep(ctx: JobContext) -> None:
         _sweep_unlisted_variations(state)
     _apply(state, [], flush=True)
     if state.compositions:
-        ctx.note(
-            "composition_details", compositions_read(product_ids=state.compositions, done=set())
-        )
+        ctx.note("composition_details", compositions_read(product_ids=state.compositions))
     ctx.note("coded", state.coded)
     ctx.note("duration_seconds", round(time.monotonic() - started, 1))
     ctx.progress(len(state.seen_ids), len(state.seen_ids), "concluído")

@@ -3,9 +3,9 @@ rule needs from it.
 
 - **Mirror.** List items carry `formato` but not `estrutura`, so a composition is mirrored
   from a product detail blingsync reads anyway (a product webhook, `product_stock_evaluate`)
-  or reads for it: the codes and stock sweeps pass the compositions they meet to
-  `compositions_read` with the set of those already read in the run, so a sweep reads each
-  composition's detail at most once, and never the detail of a product that is not one.
+  or reads for it: the codes and stock sweeps gather the compositions they meet and pass
+  them to `compositions_read` once, so a sweep reads each composition's detail at most
+  once, and never the detail of a product that is not one.
   A product whose detail is no longer a composition loses its mirror; a deleted kit keeps
   it (its past sales still moved its parts' stock).
 - **Evidence.** A kit that posts its sales on its parts (`lancamentoEstoque` A or M) sold its
@@ -92,12 +92,11 @@ def composition_mirror(*, product: BlingProduct, now: datetime | None = None) ->
     return ""
 
 
-def compositions_read(*, product_ids: Iterable[int], done: set[int]) -> int:
-    """Read and mirror the detail of each composition in `product_ids` not in `done` (the
-    ones already read in this run, updated here). Returns the number of detail calls."""
+def compositions_read(*, product_ids: Iterable[int]) -> int:
+    """Read and mirror the detail of each composition in `product_ids`, once each (a sweep
+    gathers the ones it meets and calls this once). Returns the number of detail calls."""
     calls = 0
-    for product_id in sorted(set(product_ids) - done):
-        done.add(product_id)
+    for product_id in sorted(set(product_ids)):
         calls += 1
         try:
             product = catalog.product_get(product_id=product_id)

@@ -160,7 +160,7 @@ def _compositions_refresh(
     summary.list_pages += pages
     wanted = compositions_unmirrored(product_ids=listed)
     wanted |= {product.id for product in candidates if product.format == "E"}
-    summary.composition_details = compositions_read(product_ids=wanted, done=set())
+    summary.composition_details = compositions_read(product_ids=wanted)
     ctx.note("composition_details", summary.composition_details)
 
 
