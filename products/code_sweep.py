@@ -26,6 +26,10 @@ variations (`formato` "V") none of whose variations appeared in the listing: one
 such parent, never one per product. (Sweeps with `since` skip that fallback: a listed
 parent's unchanged variations are legitimately absent then.)
 
+Kits. A listed product of `formato` "E" is a composition: its detail (the `estrutura` list
+items lack) is read once at the end of the sweep to mirror it (`products.kits`), at most one
+call per composition product per sweep.
+
 `--limit N` caps the number of products given a code (or, in dry-run, that would be).
 """
 
@@ -54,6 +58,7 @@ from products.codes import (
     code_reconcile,
     codes_apply,
 )
+from products.kits import COMPOSITION, compositions_read
 from products.models import Category, CodeAssignment
 from products.rules import CategoryNode, CodeDecision
 from products.selectors import categories_generating_codes, category_nodes_load
@@ -77,6 +82,7 @@ class _SweepState:
     # listed parents with variations -> their category's decision (for the fallback)
     parents: dict[int, CodeDecision] = field(default_factory=dict)
     listed_variation_parents: set[int] = field(default_factory=set)
+    compositions: set[int] = field(default_factory=set)  # listed kits, mirrored at the end
     queue: list[CodeTarget] = field(default_factory=list)
 
     @property
@@ -173,6 +179,8 @@ def _page_targets(
             state.listed_variation_parents.add(product.parent_id)
         elif product.format == "V":
             state.parents[product.id] = decision
+        if product.format == COMPOSITION:
+            state.compositions.add(product.id)
         if product.situation == "E":
             state.ctx.skip(PRODUCT_EXCLUDED)
         elif product.has_code:
@@ -241,6 +249,8 @@ def codes_sweep(ctx: JobContext) -> None:
     if ctx.since is None:
         _sweep_unlisted_variations(state)
     _apply(state, [], flush=True)
+    if state.compositions:
+        ctx.note("composition_details", compositions_read(product_ids=state.compositions))
     ctx.note("coded", state.coded)
     ctx.note("duration_seconds", round(time.monotonic() - started, 1))
     ctx.progress(len(state.seen_ids), len(state.seen_ids), "concluído")

@@ -41,14 +41,18 @@ from blingsync.bling.errors import (
 from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog, RuntimeSettings
-from products.models import ProductStockState, SaleLine, StockMovement
+from products.kits import composition_mirror, kit_part_sales, virtual_kits_load
+from products.models import Composition, ProductStockState, SaleLine, StockMovement
 from products.selectors import category_nodes_load, category_rule_effective
 from products.soldout_rules import (
+    KitFacts,
+    KitPart,
     Movement,
     Sale,
     SoldOutDecision,
     SoldOutFacts,
     Verdict,
+    kit_decide,
     sold_out_decide,
 )
 
@@ -120,6 +124,8 @@ def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> S
         return SoldOutResult(
             product_id, Verdict.KEEP, NOT_FOUND, "produto não encontrado no Bling", dry_run
         )
+    if product.format == "E":
+        composition_mirror(product=product)  # the detail carries the kit's estrutura
     available = product.available_stock
     if settings_row.stock_deposit_id or available is None:
         balances = catalog.stock_balances(
@@ -152,11 +158,35 @@ def soldout_process(
     states = _states_load(ids)
     movements, sales = _evidence_load(ids, deposit_id=settings_row.stock_deposit_id, now=now)
     nodes = category_nodes_load()
+    # Virtual kits are judged by their parts (a physical kit like any product).
+    kits = virtual_kits_load(
+        product_ids=[c.product.id for c in candidates if c.product.format == "E"]
+    )
+    names = {c.product.id: c.product.name for c in candidates if c.product.name}
+    kit_parts = _kit_parts_load(
+        kits, deposit_id=settings_row.stock_deposit_id, now=now, names=names
+    )
     pending: list[_Pending] = []
     for candidate in candidates:
         pid = candidate.product.id
         state = states.get(pid) or ProductStockState(bling_product_id=pid)
         allows, category_reason = _category_allows(candidate.category_id, nodes)
+        if pid in kits:
+            kit_facts = KitFacts(
+                situation=candidate.product.situation,
+                available_stock=candidate.available,
+                now=now,
+                parts=kit_parts.get(pid, ()),
+                category_allows=allows,
+                category_reason=category_reason,
+                deactivated_by_blingsync=state.deactivated_by_blingsync,
+                grace_minutes=settings_row.sold_out_grace_minutes,
+                sold_out_since=state.sold_out_since,
+                last_deactivated_at=state.deactivated_at,
+                tz=timezone.get_current_timezone(),
+            )
+            pending.append(_Pending(candidate, kit_decide(kit_facts), state))
+            continue
         facts = SoldOutFacts(
             situation=candidate.product.situation,
             available_stock=candidate.available,
@@ -374,18 +404,70 @@ def _evidence_load(
     sales: dict[int, list[Sale]] = defaultdict(list)
     lines = SaleLine.objects.filter(bling_product_id__in=ids, order_date__gte=cutoff.date())
     for line in lines.order_by("order_date", "order_id", "line"):
-        sales[line.bling_product_id].append(
-            Sale(
-                order_id=line.order_id,
-                order_number=line.order_number,
-                day=line.order_date,
-                quantity=line.quantity,
-                counted=line.counted,
-                seen_at=line.first_seen_at,
-                situation_name=line.situation_name,
-            )
+        sales[line.bling_product_id].append(_sale(line))
+    # A kit that posts its sales on its parts sold its parts (times their quantity in it).
+    for kit_line in kit_part_sales(part_ids=ids, since=cutoff.date()):
+        sales[kit_line.part_id].append(
+            _sale(kit_line.line, quantity=kit_line.quantity, kit_name=kit_line.kit_name)
         )
     return movements, sales
+
+
+def _sale(line: SaleLine, *, quantity: Decimal | None = None, kit_name: str = "") -> Sale:
+    return Sale(
+        order_id=line.order_id,
+        order_number=line.order_number,
+        day=line.order_date,
+        quantity=line.quantity if quantity is None else quantity,
+        counted=line.counted,
+        seen_at=line.first_seen_at,
+        situation_name=line.situation_name,
+        kit_name=kit_name,
+    )
+
+
+def _kit_parts_load(
+    kits: dict[int, Composition],
+    *,
+    deposit_id: int | None,
+    now: datetime,
+    names: dict[int, str],
+) -> dict[int, list[KitPart]]:
+    """Each virtual kit's parts with their own facts: balances (one `GET /estoques/saldos`
+    per 100 parts), ledger and sales (theirs and their kits'), what blingsync saw of them.
+
+    A part absent from the balances answer has no positive stock: Bling leaves zero and
+    negative balances out when `filtroSaldoEstoque` is not sent."""
+    part_ids = sorted({part.bling_product_id for kit in kits.values() for part in kit.parts.all()})
+    if not part_ids:
+        return {}
+    balances, codes = {}, {}
+    for b in catalog.stock_balances(product_ids=part_ids, deposit_id=deposit_id):
+        balances[b.product_id], codes[b.product_id] = b.available_total, b.code
+    movements, sales = _evidence_load(part_ids, deposit_id=deposit_id, now=now)
+    states = _states_load(part_ids)
+    tz = timezone.get_current_timezone()
+    out: dict[int, list[KitPart]] = {}
+    for kit_id, kit in kits.items():
+        parts = []
+        for part in kit.parts.all():
+            pid = part.bling_product_id
+            state = states.get(pid)
+            facts = SoldOutFacts(
+                situation=state.situation if state and state.situation else "A",
+                available_stock=balances.get(pid, Decimal(0)),
+                now=now,
+                movements=movements.get(pid, ()),
+                sales=sales.get(pid, ()),
+                last_positive_at=state.last_positive_at if state else None,
+                last_positive_stock=state.last_positive_stock if state else None,
+                tz=tz,
+            )
+            known = names.get(pid) or (state and (state.name or state.code)) or codes.get(pid)
+            label = known or f"produto {pid}"
+            parts.append(KitPart(pid, label, part.quantity, facts))
+        out[kit_id] = parts
+    return out
 
 
 def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str]:

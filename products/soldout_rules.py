@@ -27,6 +27,12 @@ The rule, in the words staff read in the admin:
 * An **inactive** product is reactivated only when blingsync deactivated it and its available
   stock is positive again; products staff deactivated by hand are never reactivated.
 
+Kits (compositions, `formato` "E"): the sales of a kit that posts its stock on its parts
+(`lancamentoEstoque` A or M) are sales of each part, times the part's quantity in the kit
+(`Sale.kit_name` says which kit; the reason reads "vendido no kit X (pedido nº …)"). A kit of
+virtual stock (`tipoEstoque` V) has no balance of its own and is judged by its parts with
+`kit_decide` (below); a physical kit is judged like any product with `sold_out_decide`.
+
 Orders carry a date, not a time. A sale counts as "since the anchor" when its date is after
 the anchor's local date, or the same date and blingsync first saw the order at or after the
 anchor (an order recorded late by the sweep therefore counts: erring towards the evidence we
@@ -36,7 +42,7 @@ have rather than inventing an order of events we cannot know).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
@@ -71,6 +77,12 @@ class Rule(StrEnum):
     UNEXPLAINED_EXIT = "unexplained_exit"
     SOLD_OUT_BY_SALES = "sold_out_by_sales"
     GRACE = "grace"
+    # Virtual kits (kit_decide)
+    KIT_PART_SOLD_OUT = "kit_part_sold_out"
+    KIT_PART_NOT_SOLD = "kit_part_not_sold"
+    KIT_PARTS_BACK = "kit_parts_back"
+    KIT_PART_STILL_OUT = "kit_part_still_out"
+    KIT_WITHOUT_PARTS = "kit_without_parts"
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,9 @@ class Sale:
     order_number: str = ""
     seen_at: datetime | None = None
     situation_name: str = ""
+    # Set when this is a kit's sale counted for one of its parts (quantity already times
+    # the part's quantity in the kit).
+    kit_name: str = ""
 
     @property
     def label(self) -> str:
@@ -167,12 +182,29 @@ def _moment(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
-def _orders(sales: Sequence[Sale]) -> str:
+def _labels(sales: Sequence[Sale]) -> tuple[int, str]:
     labels = list(dict.fromkeys(sale.label for sale in sales))
-    if len(labels) == 1:
-        return f"no pedido {labels[0]}"
     shown = ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
-    return f"nos pedidos {shown}"
+    return len(labels), shown
+
+
+def _orders(sales: Sequence[Sale]) -> str:
+    """ "no pedido 7", "nos pedidos 7, 8", and for kits' sales "vendido no kit X (pedido nº 5)"."""
+    texts = []
+    direct = [sale for sale in sales if not sale.kit_name]
+    if direct:
+        count, shown = _labels(direct)
+        texts.append(f"no pedido {shown}" if count == 1 else f"nos pedidos {shown}")
+    for kit in dict.fromkeys(sale.kit_name for sale in sales if sale.kit_name):
+        count, shown = _labels([sale for sale in sales if sale.kit_name == kit])
+        texts.append(f"vendido no kit {kit} (pedido{'' if count == 1 else 's'} nº {shown})")
+    return " e ".join(texts)
+
+
+def _orders_after(sales: Sequence[Sale]) -> str:
+    """`_orders` as it follows "N unidades vendidas" (a space, or ": " before a kit's)."""
+    direct = any(not sale.kit_name for sale in sales)
+    return f"{' ' if direct else ': '}{_orders(sales)}"
 
 
 def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
@@ -244,10 +276,36 @@ def _evidence(
                 "day": s.day.isoformat(),
                 "qty": str(s.quantity),
                 "counted": s.counted,
+                **({"kit": s.kit_name} if s.kit_name else {}),
             }
             for s in sales
         ],
     }
+
+
+def _grace_wait(
+    reason: str,
+    since: datetime | None,
+    now: datetime,
+    grace_minutes: int,
+    tz: tzinfo,
+    evidence: dict,
+) -> SoldOutDecision | None:
+    """WAIT_GRACE while a product sold out `since` is within its grace period, else None."""
+    if grace_minutes <= 0:
+        return None
+    since = since or now
+    until = since + timedelta(minutes=grace_minutes)
+    if now >= until:
+        return None
+    return SoldOutDecision(
+        Verdict.WAIT_GRACE,
+        Rule.GRACE,
+        f"{reason}; aguardando a carência de {grace_minutes} min (esgotado desde "
+        f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
+        since,
+        evidence,
+    )
 
 
 def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
@@ -365,30 +423,185 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         return keep(
             Rule.UNEXPLAINED_EXIT,
             f"saída sem venda: {_units(exited)} saíram do estoque {anchor_text}, mas só "
-            f"{_sold(sold)} {_orders(counted)}; {stock_text}",
+            f"{_sold(sold)}{_orders_after(counted)}; {stock_text}",
         )
 
     first_day = counted[0].day
-    sold_text = f"{_sold(sold)} {_orders(counted)} ({_day(first_day)}) {anchor_text}"
+    sold_text = f"{_sold(sold)}{_orders_after(counted)} ({_day(first_day)}) {anchor_text}"
     if len({s.day for s in counted}) > 1:
         sold_text = (
-            f"{_sold(sold)} {_orders(counted)} ({_day(first_day)} a "
+            f"{_sold(sold)}{_orders_after(counted)} ({_day(first_day)} a "
             f"{_day(counted[-1].day)}) {anchor_text}"
         )
     reason = (
         f"esgotado por vendas: {sold_text}; nenhum balanço manual nem saída sem venda depois; "
         f"{stock_text}"
     )
-    if facts.grace_minutes > 0:
-        since = since or facts.now
-        until = since + timedelta(minutes=facts.grace_minutes)
-        if facts.now < until:
-            return SoldOutDecision(
-                Verdict.WAIT_GRACE,
-                Rule.GRACE,
-                f"{reason}; aguardando a carência de {facts.grace_minutes} min (esgotado desde "
-                f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
-                since,
-                evidence,
-            )
+    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    if waiting is not None:
+        return waiting
     return SoldOutDecision(Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, reason, since, evidence)
+
+
+# ---------------------------------------------------------------- virtual kits
+
+
+@dataclass(frozen=True)
+class KitPart:
+    """A part of a virtual kit: `quantity` units per kit; `facts` are the part's own (its
+    available stock, ledger and sales, its sales inside kits included)."""
+
+    product_id: int
+    label: str
+    quantity: Decimal
+    facts: SoldOutFacts
+
+
+@dataclass(frozen=True)
+class KitFacts:
+    """A kit of virtual stock (`tipoEstoque` V): its situation, its available stock (what
+    Bling computes from the parts), its category rule and state, and its parts."""
+
+    situation: str
+    available_stock: Decimal
+    now: datetime
+    parts: Sequence[KitPart] = ()
+    category_allows: bool = True
+    category_reason: str = ""
+    deactivated_by_blingsync: bool = False
+    grace_minutes: int = 0
+    sold_out_since: datetime | None = None
+    last_deactivated_at: datetime | None = None
+    tz: tzinfo = field(default=DEFAULT_TZ)
+
+
+def _part_text(part: KitPart) -> str:
+    return (
+        f"{part.label} (saldo {_num(part.facts.available_stock)}, o kit usa {_num(part.quantity)})"
+    )
+
+
+def _part_judged(part: KitPart) -> SoldOutDecision:
+    """Whether the part's own zero was reached by sales: the plain rule on the part's
+    evidence, as if it were an active product its category lets go (the part's situation
+    and category decide about the part, not about the kit)."""
+    return sold_out_decide(
+        replace(
+            part.facts,
+            situation="A",
+            category_allows=True,
+            has_variations=False,
+            deactivated_by_blingsync=False,
+            last_deactivated_at=None,
+            grace_minutes=0,
+        )
+    )
+
+
+def kit_decide(facts: KitFacts) -> SoldOutDecision:
+    """Decide about a virtual kit by its parts.
+
+    * Active, available stock zero or less, category allows: deactivated when a part it
+      needs (one with less than the kit uses) is itself sold out (zero or less) and its zero
+      was reached by sales (`sold_out_decide` on the part's evidence says so). A part short
+      because of a manual balance, an unexplained exit or no sales keeps the kit, and so does
+      a part that is short but not at zero (not "sold out").
+    * Inactive and deactivated by blingsync: reactivated when every part is back (each part
+      has at least what one kit uses).
+    * Excluded, deactivated by staff, in stock, or a category that keeps it: as any product.
+    """
+    stock = facts.available_stock
+    tz = facts.tz
+    in_stock = stock > ZERO
+    since = None if in_stock else (facts.sold_out_since or facts.now)
+    parts = list(facts.parts)
+    short = [p for p in parts if p.facts.available_stock < p.quantity]
+    evidence: dict = {
+        "kit_parts": [
+            {
+                "id": p.product_id,
+                "qty": str(p.quantity),
+                "available": str(p.facts.available_stock),
+            }
+            for p in parts
+        ]
+    }
+
+    def decision(verdict: Verdict, rule: Rule, text: str, when=since) -> SoldOutDecision:
+        return SoldOutDecision(verdict, rule, text, when, evidence)
+
+    if facts.situation == "E":
+        return decision(Verdict.KEEP, Rule.EXCLUDED, "kit excluído no Bling")
+    if facts.situation != "A":
+        if not facts.deactivated_by_blingsync:
+            return decision(
+                Verdict.KEEP,
+                Rule.STAFF_DEACTIVATED,
+                "kit inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente",
+            )
+        if parts and not short:
+            return decision(
+                Verdict.REACTIVATE,
+                Rule.KIT_PARTS_BACK,
+                "o blingsync inativou este kit (estoque virtual) por falta de peça e todas as "
+                "peças voltaram: " + ", ".join(_part_text(p) for p in parts),
+                None,
+            )
+        if not parts and in_stock:
+            return decision(
+                Verdict.REACTIVATE,
+                Rule.RESTOCKED,
+                f"o blingsync inativou este kit e o saldo disponível voltou a {_num(stock)}",
+                None,
+            )
+        missing = ", ".join(_part_text(p) for p in short) or f"saldo do kit {_num(stock)}"
+        return decision(
+            Verdict.KEEP,
+            Rule.KIT_PART_STILL_OUT,
+            f"kit inativado pelo blingsync; ainda falta peça: {missing}",
+        )
+
+    stock_text = f"saldo disponível do kit {_num(stock)}"
+    if in_stock:
+        return decision(Verdict.KEEP, Rule.IN_STOCK, f"em estoque: {stock_text}", None)
+    if not facts.category_allows:
+        reason = facts.category_reason or "a regra da categoria não inativa produtos esgotados"
+        return decision(Verdict.KEEP, Rule.CATEGORY, reason)
+    if not parts:
+        return decision(
+            Verdict.KEEP,
+            Rule.KIT_WITHOUT_PARTS,
+            f"kit de estoque virtual sem componentes conhecidos: não inativado; {stock_text}",
+        )
+
+    judged = [(p, _part_judged(p)) for p in short if p.facts.available_stock <= ZERO]
+    by_sales = [(p, d) for p, d in judged if d.rule == Rule.SOLD_OUT_BY_SALES]
+    evidence["kit_parts_judged"] = [
+        {"id": p.product_id, "rule": str(d.rule), "reason": d.reason} for p, d in judged
+    ]
+    if not by_sales:
+        if judged:
+            why = "; ".join(f"{_part_text(p)}: {d.reason}" for p, d in judged)
+            text = f"nenhuma peça do kit esgotou por vendas ({why})"
+        else:
+            why = ", ".join(_part_text(p) for p in short) or "nenhuma peça em falta"
+            text = f"peças com saldo abaixo do que o kit usa, mas nenhuma esgotada ({why})"
+        return decision(Verdict.KEEP, Rule.KIT_PART_NOT_SOLD, f"{text}; {stock_text}")
+
+    last_off = facts.last_deactivated_at
+    if last_off is not None and not any(
+        _after(sale, last_off, tz) for p, _d in by_sales for sale in p.facts.sales if sale.counted
+    ):
+        return decision(
+            Verdict.KEEP,
+            Rule.REACTIVATED_BY_HAND,
+            f"kit reativado depois que o blingsync o inativou em {_moment(last_off, tz)}: "
+            f"nenhuma venda nova das peças desde então, não é inativado de novo; {stock_text}",
+        )
+
+    parts_text = "; ".join(f"{_part_text(p)}: {d.reason}" for p, d in by_sales)
+    reason = f"kit de estoque virtual esgotado por vendas de peça: {parts_text}; {stock_text}"
+    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    if waiting is not None:
+        return waiting
+    return decision(Verdict.DEACTIVATE, Rule.KIT_PART_SOLD_OUT, reason)

@@ -10,6 +10,10 @@ Calls it makes, and nothing else:
 - reactivation candidates: the products blingsync deactivated (`ProductStockState`), asked in
   groups of 100 with `idsProdutos[]&criterio=3&filtroSaldoEstoque=1`; the same groups with
   `criterio=2` find the ones someone reactivated by hand, which stop being blingsync's;
+- kits (compositions): `GET /produtos?tipo=E&criterio=5` for each stock state (0, 1, 2), then
+  the detail of each composition not mirrored yet and of each composition among the
+  candidates (a virtual kit is judged by its parts), each at most once per run
+  (`products.kits`); the balances of virtual kits' parts, 100 per `GET /estoques/saldos`;
 - balances of every candidate, 100 per `GET /estoques/saldos` (the deposit staff chose, if
   any), so the rule counts the same stock as `product_stock_evaluate`;
 - the writes: one `PATCH /produtos/{id}/situacoes` for a single product, else one
@@ -44,6 +48,7 @@ from blingsync.bling.types import BlingProduct
 from blingsync.connection import connection_require
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
+from products.kits import compositions_listed, compositions_read, compositions_unmirrored
 from products.models import ProductStockState
 from products.selectors import category_nodes_load, category_rule_effective
 from products.soldout import (
@@ -64,6 +69,7 @@ class StockSweepSummary:
     balance_batches: int = 0
     writes: int = 0
     candidates: int = 0
+    composition_details: int = 0
     verdicts: Counter = field(default_factory=Counter)
     rules: Counter = field(default_factory=Counter)
     errors: int = 0
@@ -106,6 +112,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     if ctx.limit:
         candidates = candidates[: int(ctx.limit)]
     summary.candidates = len(candidates)
+    _compositions_refresh(ctx, summary, [p for p, _ in candidates], page_size, since)
     total = len(candidates)
     done = 0
     ctx.progress(0, total, "avaliando")
@@ -137,6 +144,24 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     ctx.note("verdicts", dict(summary.verdicts))
     ctx.note("rules", dict(summary.rules))
     return summary
+
+
+def _compositions_refresh(
+    ctx: JobContext,
+    summary: StockSweepSummary,
+    candidates: list[BlingProduct],
+    page_size: int,
+    since: datetime | None,
+) -> None:
+    """Mirror the kits this run needs before any is judged: the ones never mirrored (their
+    sales may be sales of a candidate's parts) and the kits among the candidates."""
+    ctx.progress(0, None, "lendo kits (composições)")
+    listed, pages = compositions_listed(page_size=page_size, changed_since=since)
+    summary.list_pages += pages
+    wanted = compositions_unmirrored(product_ids=listed)
+    wanted |= {product.id for product in candidates if product.format == "E"}
+    summary.composition_details = compositions_read(product_ids=wanted)
+    ctx.note("composition_details", summary.composition_details)
 
 
 def _categories_to_list() -> tuple[list[int], list[int]]:

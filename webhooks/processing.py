@@ -6,11 +6,13 @@
 - **Paused** mode: nothing is claimed; the event stays pending until the `events` job or
   `process_events` picks it up after the mode changes.
 - **Route** (every service re-reads current state from Bling; payloads can be stale):
-  `product.created|updated` -> echo check, else the code service (and a debounced sold-out
-  evaluation when the ledger has evidence of the product); `product.deleted` -> noted;
-  `stock.*`, `virtual_stock.updated` -> ledger movement + debounced sold-out evaluation;
+  `product.created|updated` -> echo check, else the code service and the kit mirror (one
+  detail read for both; and a debounced sold-out evaluation when the ledger has evidence of
+  the product); `product.deleted` -> noted;
+  `stock.*`, `virtual_stock.updated` -> ledger movement + debounced sold-out evaluation (of
+  the product and of the virtual kits made of it);
   `order.created|updated` -> sales ledger, then a debounced evaluation of the order's
-  products whose last recorded balance is zero or less (a stock event that arrived *before*
+  products (and the parts its kits post on) whose last recorded balance is zero or less (a stock event that arrived *before*
   its order found no sales evidence yet; if the balance is still positive, the stock event
   that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
   is forgotten; anything else -> `ignored`.
@@ -191,7 +193,9 @@ def _route(event: WebhookEvent) -> _Outcome:
 
 
 def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
+    from blingsync.bling import catalog
     from products.codes import product_code_ensure
+    from products.kits import composition_mirror
 
     product_id = event.resource_id
     if product_id is None:
@@ -199,8 +203,11 @@ def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     echo = echo_of_our_write(product_id=product_id, data=data)
     if echo:
         return _Outcome(Status.PROCESSED, echo, echo=True)
-    result = product_code_ensure(product_id=product_id)
-    note = _code_note(result)
+    # One detail read serves both: the code service and the kit mirror (`estrutura`).
+    product = catalog.product_get(product_id=product_id)
+    kit = composition_mirror(product=product)
+    result = product_code_ensure(product_id=product_id, product=product)
+    note = _code_note(result) + (f"; kit {kit}" if kit else "")
     if _has_evidence(product_id):
         stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
         note += "; avaliação de estoque pedida"
@@ -281,6 +288,7 @@ def _product_deleted(event: WebhookEvent) -> _Outcome:
 
 def _stock_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     from products.evidence import stock_movement_from_payload
+    from products.kits import virtual_kits_containing
 
     product_id = event.resource_id
     if product_id is None:
@@ -294,7 +302,15 @@ def _stock_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     )
     opened = stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
     note = "movimento registrado; avaliação de estoque "
-    return _Outcome(Status.PROCESSED, note + ("agendada" if opened else "já agendada"))
+    note += "agendada" if opened else "já agendada"
+    # Virtual kits made of this product follow its stock (with `vinculoComplexo` Bling sends
+    # no event per kit): evaluate them too.
+    kits = virtual_kits_containing(product_id=product_id)
+    for kit_id in kits:
+        stock_evaluation_request(product_id=kit_id, event_id=event.event_id or "")
+    if kits:
+        note += f"; {len(kits)} kit(s) virtual(is) com esta peça também"
+    return _Outcome(Status.PROCESSED, note)
 
 
 def _order_changed(event: WebhookEvent) -> _Outcome:
@@ -316,10 +332,12 @@ def _order_changed(event: WebhookEvent) -> _Outcome:
 def _products_at_zero(order_id: int) -> list[int]:
     """Products of the order whose last balance in the ledger is zero or less."""
     from products.evidence import order_product_ids
+    from products.kits import order_products_and_parts
     from products.models import StockMovement
 
     zeroed = []
-    for product_id in order_product_ids(order_id=order_id):
+    # A kit's sale is also a sale of the parts it posts on (lancamentoEstoque A or M).
+    for product_id in order_products_and_parts(product_ids=order_product_ids(order_id=order_id)):
         last = (
             StockMovement.objects.filter(bling_product_id=product_id, virtual_total__isnull=False)
             .order_by("-occurred_at", "-id")

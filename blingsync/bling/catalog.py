@@ -28,8 +28,10 @@ from blingsync.bling.types import (
     OrderItem,
     OrderSituation,
     OrderSummary,
+    ProductStructure,
     SituationAlert,
     StockBalance,
+    StructurePart,
 )
 
 # `criterio` of GET /produtos
@@ -114,6 +116,26 @@ def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct
         category_id=_id_of(item.get("categoria")),
         available_stock=available,
         variations=variations,
+        structure=_structure(item.get("estrutura")),
+    )
+
+
+def _structure(value: Any) -> ProductStructure | None:
+    """`estrutura` (ProdutosEstruturaDTO: tipoEstoque F|V, lancamentoEstoque A|M|P,
+    componentes[{produto.id, quantidade}]); None when absent or not an object."""
+    if not isinstance(value, dict):
+        return None
+    parts = []
+    for comp in value.get("componentes") or []:
+        product_id = _id_of(comp.get("produto")) if isinstance(comp, dict) else None
+        if product_id:
+            parts.append(
+                StructurePart(product_id=product_id, quantity=_decimal(comp.get("quantidade")))
+            )
+    return ProductStructure(
+        stock_type=str(value.get("tipoEstoque") or "").strip().upper(),
+        posting=str(value.get("lancamentoEstoque") or "").strip().upper(),
+        parts=tuple(parts),
     )
 
 
@@ -157,8 +179,11 @@ def _products_params(
     codes: Iterable[str] | None,
     stock_filter: int | None,
     deposit_id: int | None,
+    product_type: str | None = None,
 ) -> list[tuple[str, Any]]:
     params: list[tuple[str, Any]] = [("criterio", criterio)]
+    if product_type is not None:
+        params.append(("tipo", product_type))  # e.g. "E": compositions only
     if category_id is not None:
         params.append(("idCategoria", category_id))
     if changed_since is not None:
@@ -186,8 +211,10 @@ def products_page(
     codes: Iterable[str] | None = None,
     stock_filter: int | None = None,
     deposit_id: int | None = None,
+    product_type: str | None = None,
 ) -> list[BlingProduct]:
-    """One page of GET /produtos (list items: no category, `available_stock` set)."""
+    """One page of GET /produtos (list items: no category, `available_stock` set);
+    `product_type` is Bling's `tipo` (T, P, S, E compositions, PS, C, V)."""
     params = _products_params(
         criterio=criterio,
         category_id=category_id,
@@ -197,6 +224,7 @@ def products_page(
         codes=codes,
         stock_filter=stock_filter,
         deposit_id=deposit_id,
+        product_type=product_type,
     )
     params += [("pagina", page), ("limite", page_size)]
     items = _data(api_request("GET", "/produtos", params=params)) or []

@@ -1,7 +1,9 @@
 """Plain data the client returns: Bling's Portuguese fields translated once, here.
 
 `codigo` -> code, `situacao` -> situation, `idProdutoPai` -> parent_id,
-`categoria.id` -> category_id, `estoque.saldoVirtualTotal` -> available_stock.
+`categoria.id` -> category_id, `estoque.saldoVirtualTotal` -> available_stock,
+`estrutura` -> structure (`tipoEstoque` -> stock_type, `lancamentoEstoque` -> posting,
+`componentes[].produto.id` / `quantidade` -> parts).
 """
 
 from __future__ import annotations
@@ -9,6 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class StructurePart:
+    """One component of a composition: `quantidade` units of product `produto.id`."""
+
+    product_id: int
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class ProductStructure:
+    """`estrutura` of a composition (`formato` "E"), only in the product detail."""
+
+    stock_type: str  # tipoEstoque: "F" physical, "V" virtual (computed from the parts)
+    posting: str  # lancamentoEstoque: "A" product and parts, "M" parts only, "P" product only
+    parts: tuple[StructurePart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -22,6 +41,7 @@ class BlingProduct:
     category_id: int | None = None  # only known from the detail call (list items lack it)
     available_stock: Decimal | None = None  # estoque.saldoVirtualTotal
     variations: tuple[BlingProduct, ...] = field(default=())
+    structure: ProductStructure | None = None  # detail of a composition only
 
     @property
     def has_code(self) -> bool:

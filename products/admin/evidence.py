@@ -21,7 +21,9 @@ from django.utils.translation import ngettext
 
 from blingsync.audit import audit_record
 from blingsync.models import AuditLog
+from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
+from products.soldout import EVIDENCE_WINDOW
 
 _EVIDENCE_ROWS = 30
 _AUDIT_ACTIONS = (
@@ -267,7 +269,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         lines = SaleLine.objects.filter(bling_product_id=obj.bling_product_id)[:_EVIDENCE_ROWS]
         rows = [
             (
-                line.order_date.strftime("%d/%m/%Y"),
+                line.order_date,
                 line.order_number or line.order_id,
                 _amount(line.quantity),
                 line.situation_name or "—",
@@ -275,6 +277,8 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             )
             for line in lines
         ]
+        rows = _with_kit_sales(rows, obj.bling_product_id)
+        rows = [(day.strftime("%d/%m/%Y"), *rest) for day, *rest in rows]
         return _table(
             [_("data"), _("pedido"), _("quantidade"), _("situação"), _("conta como venda")],
             rows,
@@ -347,6 +351,28 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             % {"n": changed},
             messages.SUCCESS,
         )
+
+
+def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:
+    """The product's own sale rows plus its sales inside kits that post on their parts
+    ("vendido no kit X (pedido nº …)", quantity times the part's quantity in the kit),
+    newest first."""
+    since = timezone.localdate() - EVIDENCE_WINDOW
+    kit_rows = [
+        (
+            k.line.order_date,
+            _("vendido no kit %(kit)s (pedido nº %(order)s)")
+            % {"kit": k.kit_name, "order": k.line.order_number or k.line.order_id},
+            _amount(k.quantity),
+            k.line.situation_name or "—",
+            _("sim") if k.line.counted else _("não (cancelado)"),
+        )
+        for k in kit_part_sales(part_ids=[product_id], since=since)
+    ]
+    if not kit_rows:
+        return rows
+    merged = sorted(rows + kit_rows, key=lambda row: row[0], reverse=True)
+    return merged[:_EVIDENCE_ROWS]
 
 
 def _table(headers: list, rows: list[tuple], row_format: str) -> str:

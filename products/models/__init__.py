@@ -1,8 +1,9 @@
 """Products models: category mirror and rules, code counters and assignments, the sold-out
-evidence ledger."""
+evidence ledger, the kits (compositions) mirror."""
 
 from products.models.categories import Category, CategoryRule
 from products.models.codes import CodeAssignment, CodeCounter
+from products.models.compositions import Composition, CompositionPart
 from products.models.evidence import ProductStockState, SaleLine, StockMovement
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "CategoryRule",
     "CodeAssignment",
     "CodeCounter",
+    "Composition",
+    "CompositionPart",
     "ProductStockState",
     "SaleLine",
     "StockMovement",

@@ -12,7 +12,7 @@ allowed query params and body fields are hand-written from Bling's OpenAPI docum
     fake.stop()
 
 Modules: ``fake`` (the FakeBling facade), ``server`` (HTTP pipeline), ``oauth``, ``products``,
-``categories``, ``stock``, ``orders``, ``company``, ``webhooks``, ``catalog`` (generator),
+``categories``, ``stock``, ``orders``, ``compositions`` (kits), ``company``, ``webhooks``, ``catalog`` (generator),
 ``state``, ``errors``, ``validation``, ``routing``.
 """
 

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from . import catalog as catalog_gen
-from . import oauth, webhooks
+from . import compositions, oauth, webhooks
 from .errors import too_many_requests
 from .products import new_record
 from .server import API_PREFIX, make_server
@@ -73,6 +73,9 @@ class FakeBling:
             self.stock_bumps_data_alteracao = False  # whether Bling does this is UNCONFIRMED
             # Whether ``idCategoria`` lists variations through their parent (UNCONFIRMED).
             self.variations_in_category_lists = True
+            # More kits than this linked to a component: one virtual_stock.updated with
+            # vinculoComplexo instead of one per kit (compositions.sell).
+            self.complex_link_limit = compositions.COMPLEX_LINK_LIMIT
             self.ip_blocked = False
             self.rate_limited = 0
             self.missing_jwt_header = 0
@@ -273,6 +276,26 @@ class FakeBling:
             self.catalog.products[pid] = rec
             apply_balance(self, pid, self.catalog.default_deposit_id(), stock, None)
             return rec
+
+    def add_kit(
+        self,
+        nome: str,
+        parts: list[tuple[int, float]],
+        tipo_estoque: str = "V",
+        lancamento: str = "M",
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A composition (``formato`` "E") of ``parts`` [(product id, quantity per kit)]."""
+        return compositions.add_kit(
+            self, nome, parts, tipo_estoque=tipo_estoque, lancamento=lancamento, **fields
+        )
+
+    def sell(
+        self, items: list[tuple[int, float]], **order_fields: Any
+    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        """An order that posts its stock exits (kits by their ``lancamentoEstoque``); returns
+        the order and the stock webhooks' (event, data), also sent to ``webhook_url``."""
+        return compositions.sell(self, items, **order_fields)
 
     def set_stock(
         self,

@@ -3,7 +3,8 @@
 List items carry no ``itens`` (bling-v3.md 7.1); the detail has ``itens[].produto.id``,
 ``quantidade``, ``codigo``. Orders are ordered by id. Adding an order does not move stock:
 tests set balances explicitly (Bling's own reservation/launch rules are configurable per
-account and not modelled). ``idContato``, ``idLoja``, ``idVendedor``, ``idControleCaixa``,
+account and not modelled), or use ``fake.sell`` (``compositions.sell``), which posts the
+exits an order causes, kits by their ``lancamentoEstoque``. ``idContato``, ``idLoja``, ``idVendedor``, ``idControleCaixa``,
 ``numerosLojas[]``, ``idUnidadeNegocio`` are validated, and matched against the stored order.
 """
 

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import compositions
+
 # Bling ids are large integers; distinct ranges per resource make mix-ups visible in tests.
 PRODUCT_ID_START = 16_000_000_001
 CATEGORY_ID_START = 8_000_001
@@ -94,10 +96,13 @@ class Catalog:
         """(fisico, virtual) of one product, all deposits or one.
 
         A parent with variations holds no stock of its own in Bling; its totals are the sum of
-        its variations' (a fake choice: the real parent figure is UNCONFIRMED).
+        its variations' (a fake choice: the real parent figure is UNCONFIRMED). A virtual-stock
+        kit's are computed from its components (``compositions.virtual_kit_totals``).
         """
         ids = [product_id]
         prod = self.products.get(product_id)
+        if prod is not None and prod["formato"] == "E" and compositions.is_virtual_kit(prod):
+            return compositions.virtual_kit_totals(self, prod, deposit_id)
         if prod is not None and prod["formato"] == "V":  # only parents need the O(n) scan
             ids += [p["id"] for p in self.products.values() if p.get("idProdutoPai") == product_id]
         fisico = virtual = 0.0

@@ -131,33 +131,52 @@ def post_stock(fake: FakeBling, req: Request) -> Response:
         problems.append(field("deposito.id", f"Depósito {dep_id} não encontrado.", namespace=NS))
     if problems:
         raise validation_error(problems)
-    qty = float(body["quantidade"])
+    posting_id, _data = stock_post(fake, pid, dep_id, body["operacao"], body["quantidade"], body)
+    return Response(201, {"data": {"id": posting_id}})
+
+
+def stock_post(
+    fake: FakeBling,
+    pid: int,
+    dep_id: int,
+    operacao: str,
+    quantidade: float,
+    body: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Post one movement (caller holds the lock), emit its ``stock.updated``; returns the
+    posting id and the webhook's ``data``."""
+    cat = fake.catalog
+    qty = float(quantidade)
     bal = cat.balances.setdefault(pid, {}).setdefault(dep_id, {"fisico": 0.0, "virtual": 0.0})
     old = bal["fisico"]
-    new = {"E": old + qty, "S": old - qty, "B": qty}[body["operacao"]]
+    new = {"E": old + qty, "S": old - qty, "B": qty}[operacao]
     bal["fisico"] = new
     bal["virtual"] += new - old  # reservations (fisico - virtual) stay as they were
     posting_id = cat.allocate("posting")
-    cat.stock_postings.append({"id": posting_id, **body})
+    record = body or {
+        "produto": {"id": pid},
+        "deposito": {"id": dep_id},
+        "operacao": operacao,
+        "quantidade": quantidade,
+    }
+    cat.stock_postings.append({"id": posting_id, **record})
     if fake.stock_bumps_data_alteracao:
         cat.touch(pid)
     fisico_total, virtual_total = cat.totals(pid)
-    fake.emit_webhook(
-        "stock.updated",
-        {
-            "produto": {"id": pid},
-            "deposito": {
-                "id": dep_id,
-                "saldoFisico": bal["fisico"],
-                "saldoVirtual": bal["virtual"],
-            },
-            "operacao": body["operacao"],
-            "quantidade": body["quantidade"],
-            "saldoFisicoTotal": fisico_total,
-            "saldoVirtualTotal": virtual_total,
+    data = {
+        "produto": {"id": pid},
+        "deposito": {
+            "id": dep_id,
+            "saldoFisico": bal["fisico"],
+            "saldoVirtual": bal["virtual"],
         },
-    )
-    return Response(201, {"data": {"id": posting_id}})
+        "operacao": operacao,
+        "quantidade": quantidade,
+        "saldoFisicoTotal": fisico_total,
+        "saldoVirtualTotal": virtual_total,
+    }
+    fake.emit_webhook("stock.updated", data)
+    return posting_id, data
 
 
 def deposit_item(dep: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""Admin of the kits mirror: what blingsync knows of each composition (read from Bling, so
+read-only here)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from products.admin.evidence import _ReadOnly
+from products.models import Composition, CompositionPart
+
+
+class CompositionPartInline(admin.TabularInline):
+    model = CompositionPart
+    fields = ["bling_product_id", "quantity"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Composition)
+class CompositionAdmin(_ReadOnly):
+    list_display = ["bling_product_id", "code", "name", "stock_type", "posting", "parts_count"]
+    list_filter = ["stock_type", "posting"]
+    search_fields = ["=bling_product_id", "code", "name", "=parts__bling_product_id"]
+    search_help_text = _("Busque pelo id do kit ou de um componente, pelo código ou pelo nome.")
+    fields = ["bling_product_id", "code", "name", "stock_type", "posting", "read_at"]
+    readonly_fields = fields
+    inlines = [CompositionPartInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("parts")
+
+    @admin.display(description=_("componentes"))
+    def parts_count(self, obj: Composition) -> int:
+        return len(obj.parts.all())
