@@ -32,6 +32,7 @@ from django_q.models import Schedule
 from blingsync import jobrunner
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
 from blingsync.dashboard import bling_connect_url, duration_format
+from blingsync.deposits import deposits_available
 from blingsync.jobrunner import job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from blingsync.runtime import mode_set
@@ -139,7 +140,7 @@ class JobRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("situação"), ordering="status")
     def status_display(self, obj: JobRun) -> str:
-        return obj.status_label
+        return capfirst(obj.status_label)
 
     @admin.display(description=_("simulação"), boolean=True)
     def dry_run_display(self, obj: JobRun) -> bool:
@@ -317,6 +318,39 @@ MODE_EXPLANATIONS = {
 }
 
 
+def deposit_field(*, current: int | None, label: Any) -> forms.TypedChoiceField:
+    """The deposit setting as a choice among the account's deposits (blank = all of them).
+
+    The deposit set now stays a choice even when Bling no longer lists it (or cannot be
+    asked): saving the page never changes it behind staff's back.
+    """
+    deposits = deposits_available()
+    choices: list[tuple[Any, str]] = [("", gettext("Todos os depósitos (soma dos saldos)"))]
+    for deposit in deposits or []:
+        text = deposit.description or gettext("Depósito %(id)s") % {"id": deposit.id}
+        if deposit.default:
+            text = gettext("%(name)s (padrão do Bling)") % {"name": text}
+        choices.append((deposit.id, text))
+    if current and all(value != current for value, _text in choices):
+        choices.append(
+            (current, gettext("Depósito %(id)s (não listado pelo Bling)") % {"id": current})
+        )
+    help_text = gettext("Vazio: soma de todos os depósitos.")
+    if deposits is None:
+        help_text += " " + gettext(
+            "Não foi possível ler os depósitos do Bling agora (não conectado ou indisponível); "
+            "o depósito atual é mantido."
+        )
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=help_text,
+    )
+
+
 class RuntimeSettingsForm(forms.ModelForm):
     confirm_live = forms.BooleanField(
         label=_("Confirmo a mudança para o modo ao vivo"),
@@ -345,6 +379,10 @@ class RuntimeSettingsForm(forms.ModelForm):
             (value, MODE_EXPLANATIONS[value]) for value in RuntimeSettings.Mode.values
         ]
         self.fields["mode"].help_text = ""
+        self.fields["stock_deposit_id"] = deposit_field(
+            current=self.instance.stock_deposit_id if self.instance else None,
+            label=self.fields["stock_deposit_id"].label,
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
