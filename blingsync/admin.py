@@ -168,15 +168,13 @@ class JobRunAdmin(admin.ModelAdmin):
         url = reverse("admin:blingsync_auditlog_changelist") + f"?job_run__id__exact={obj.pk}"
         rows = format_html_join(
             "",
-            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td></tr>",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     reverse("admin:blingsync_auditlog_change", args=[e.pk]),
                     timezone.localtime(e.created_at).strftime("%d/%m/%Y %H:%M:%S"),
                     e.get_action_display(),
                     audit_product_html(e),
-                    e.code,
                     e.get_outcome_display(),
                     e.error or audit_reason_text(e),
                 )
@@ -186,11 +184,10 @@ class JobRunAdmin(admin.ModelAdmin):
         total = obj.audit_entries.count()
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table><p><a href='{}'>{}</a></p>",
+            "</tr></thead><tbody>{}</tbody></table><p><a href='{}'>{}</a></p>",
             gettext("quando"),
             gettext("ação"),
             gettext("produto"),
-            gettext("código"),
             gettext("resultado"),
             gettext("motivo"),
             rows,
@@ -553,17 +550,16 @@ class ReasonRuleFilter(admin.SimpleListFilter):
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     change_list_template = "admin/blingsync/auditlog/change_list.html"
+    # Narrow columns first, the reason (the widest) next to the product it is about.
     list_display = [
-        "created_at",
+        "created_display",
         "action",
         "product_display",
-        "source",
-        "job_run_link",
-        "actor",
-        "dry_run",
-        "outcome",
         "reason_short",
+        "outcome",
+        "origin_display",
     ]
+    list_display_links = ["created_display"]
     list_filter = [
         "action",
         ReasonRuleFilter,
@@ -609,12 +605,23 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("execução"), ordering="job_run")
-    def job_run_link(self, obj: AuditLog) -> str:
-        if not obj.job_run_id:
-            return "—"
-        url = reverse("admin:blingsync_jobrun_change", args=[obj.job_run_id])
-        return format_html('<a href="{}">#{} {}</a>', url, obj.job_run_id, obj.job_run.kind)
+    @admin.display(description=_("quando"), ordering="created_at")
+    def created_display(self, obj: AuditLog) -> str:
+        return timezone.localtime(obj.created_at).strftime("%d/%m/%Y %H:%M:%S")
+
+    @admin.display(description=_("origem"), ordering="source")
+    def origin_display(self, obj: AuditLog) -> str:
+        """Where it came from: the job run (linked) or the source, and who."""
+        if obj.job_run_id:
+            url = reverse("admin:blingsync_jobrun_change", args=[obj.job_run_id])
+            origin = format_html(
+                '<a href="{}">{} #{}</a>', url, obj.job_run.get_kind_display(), obj.job_run_id
+            )
+        else:
+            origin = format_html("{}", obj.get_source_display())
+        if obj.actor:
+            origin = format_html('{}<br><span class="quiet">{}</span>', origin, obj.actor)
+        return origin
 
     @admin.display(description=_("produto"), ordering="product_name")
     def product_display(self, obj: AuditLog) -> str:

@@ -17,34 +17,35 @@ Data = Mapping[str, Any]
 # --- codes ----------------------------------------------------------------------------------
 
 
-def _policy_clause(data: Data) -> str:
-    if data.get("policy_category"):
-        return _("a regra de “%(category)s” manda gerar códigos") % {
-            "category": data["policy_category"]
-        }
-    return _("categorias geram códigos por padrão")
+def _with_policy(sentence: str, data: Data) -> str:
+    """Add which rule says to generate codes, when it is not the category named already
+    (the default, generating, needs no mention)."""
+    deciding = data.get("policy_category") or ""
+    if not deciding or deciding == data.get("prefix_category"):
+        return sentence
+    return (
+        sentence
+        + " "
+        + _("Códigos gerados conforme a regra de “%(category)s”.") % {"category": deciding}
+    )
 
 
 @reason_register("code.prefix_derived", gettext_lazy("código: prefixo derivado do nome"))
 def _code_prefix_derived(data: Data) -> str:
-    return _(
-        "Prefixo %(prefix)s, derivado do nome da categoria “%(derived_from)s” (%(policy)s)."
-    ) % {
+    sentence = _("Prefixo %(prefix)s, derivado do nome da categoria “%(derived_from)s”.") % {
         "prefix": data["prefix"],
         "derived_from": data["derived_from"],
-        "policy": _policy_clause(data),
     }
+    return _with_policy(sentence, data)
 
 
 @reason_register("code.prefix_rule", gettext_lazy("código: prefixo definido em uma regra"))
 def _code_prefix_rule(data: Data) -> str:
-    return _(
-        "Prefixo %(prefix)s, definido na regra da categoria “%(prefix_category)s” (%(policy)s)."
-    ) % {
+    sentence = _("Prefixo %(prefix)s, definido na regra da categoria “%(prefix_category)s”.") % {
         "prefix": data["prefix"],
         "prefix_category": data["prefix_category"],
-        "policy": _policy_clause(data),
     }
+    return _with_policy(sentence, data)
 
 
 @reason_register("code.retry", gettext_lazy("código: nova tentativa"))

@@ -82,14 +82,14 @@ def test_reasons_are_data_and_read_as_sentences_in_the_admins_language(dry_sweep
         pt = audit_reason_text(teclado)
     with translation.override("en"):
         en = audit_reason_text(teclado)
-    assert pt == (
-        "Prefixo TEMO, derivado do nome da categoria “Teclado Mouse” "
-        "(categorias geram códigos por padrão)."
-    )
-    assert en == (
-        "Prefix TEMO, derived from the name of the category “Teclado Mouse” "
-        "(categories get codes by default)."
-    )
+    assert pt == "Prefixo TEMO, derivado do nome da categoria “Teclado Mouse”."
+    assert en == "Prefix TEMO, derived from the name of the category “Teclado Mouse”."
+    placa = _entry(dry_sweep, "Placa nova")  # Peças says: codes for its subcategories
+    with translation.override("pt-br"):
+        assert audit_reason_text(placa) == (
+            "Prefixo PLMA, derivado do nome da categoria “Placa Mãe”. "
+            "Códigos gerados conforme a regra de “Peças”."
+        )
     dell = _entry(dry_sweep, "Dell novo")
     assert dell.reason_rule == "code.prefix_rule"
     assert dell.reason_data["prefix_category"] == "Notebook"
