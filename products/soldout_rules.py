@@ -155,6 +155,12 @@ def _num(value: Decimal | None) -> str:
     return format(normalized, "f").replace(".", ",")
 
 
+def _plain(value: Decimal) -> str:
+    """A quantity for data (audit facts, CSV): 2, 2.5, 10 (no trailing zeros, no exponent)."""
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
 def _units(value: Decimal) -> str:
     return f"{_num(value)} unidade" + ("" if value == 1 else "s")
 
@@ -213,8 +219,8 @@ def _anchor_facts(anchor: _Anchor | None, unanchored_days: int) -> dict[str, obj
     return {
         "anchor": anchor.kind,
         "anchor_at": anchor.at.isoformat(),
-        "anchor_balance": None if anchor.balance is None else str(anchor.balance),
-        "anchor_qty": None if anchor.quantity is None else str(anchor.quantity),
+        "anchor_balance": None if anchor.balance is None else _plain(anchor.balance),
+        "anchor_qty": None if anchor.quantity is None else _plain(anchor.quantity),
     }
 
 
@@ -272,7 +278,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     in_stock = stock > ZERO
     since = None if in_stock else (facts.sold_out_since or facts.now)
 
-    stock_facts = {"stock": str(stock)}
+    stock_facts = {"stock": _plain(stock)}
     if facts.situation == "E":
         return SoldOutDecision(
             Verdict.KEEP, Rule.EXCLUDED, "produto excluído no Bling", since, facts=stock_facts
@@ -361,7 +367,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             f"zerado por ajuste manual: balanço (B) em {_moment(last.at, tz)} deixou o saldo em "
             f"{_num(last.balance)} depois do último saldo positivo ou venda; não inativado",
             balance_at=last.at.isoformat(),
-            balance=None if last.balance is None else str(last.balance),
+            balance=None if last.balance is None else _plain(last.balance),
         )
     if not counted:
         if cancelled:
@@ -385,7 +391,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         return keep(
             Rule.NO_SALES,
             f"nenhuma venda registrada {anchor_text}{detail}; {stock_text}",
-            manual_exit=str(qty) if exits else None,
+            manual_exit=_plain(qty) if exits else None,
         )
 
     last_off = facts.last_deactivated_at
@@ -398,7 +404,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         )
 
     sold = sum((s.quantity for s in counted), ZERO)
-    sale_facts = {"sold": str(sold), "orders": list(dict.fromkeys(s.label for s in counted))}
+    sale_facts = {"sold": _plain(sold), "orders": list(dict.fromkeys(s.label for s in counted))}
     exited = sum((m.quantity or ZERO for m in after if m.operation == "S"), ZERO)
     if anchor is not None and anchor.balance is not None:
         exited = max(exited, anchor.balance - stock)
@@ -407,7 +413,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             Rule.UNEXPLAINED_EXIT,
             f"saída sem venda: {_units(exited)} saíram do estoque {anchor_text}, mas só "
             f"{_sold(sold)} {_orders(counted)}; {stock_text}",
-            exited=str(exited),
+            exited=_plain(exited),
             **sale_facts,
         )
 

@@ -33,7 +33,13 @@ def manager_client(client, django_user_model):
     user = django_user_model.objects.create_user(
         username="bia", password="segredo-forte-123", is_staff=True
     )
-    wanted = ["view_auditlog", "view_jobrun", "view_runtimesettings", "change_runtimesettings"]
+    wanted = [
+        "view_auditlog",
+        "view_jobrun",
+        "view_runtimesettings",
+        "change_runtimesettings",
+        "view_productstockstate",
+    ]
     user.user_permissions.set(Permission.objects.filter(codename__in=wanted))
     client.force_login(user)
     return client
@@ -276,3 +282,55 @@ def test_without_bling_the_current_deposit_is_kept(manager_client, fake_bling):
     response = manager_client.post(SETTINGS_URL, form_data(stock_deposit_id="777"))
     assert response.status_code == 302
     assert RuntimeSettings.load().stock_deposit_id == 777
+
+
+# --- the webhook path: the product read by the evaluation names the audit row -------------
+
+
+def test_a_webhook_evaluation_names_the_product_and_says_why_in_both_languages(
+    fake_bling, bling_connected, manager_client
+):
+    from products.evidence import order_situations_cache_clear
+    from products.soldout import product_stock_evaluate
+    from tests.products.soldout_support import (
+        mode_live,
+        moment,
+        sale,
+        stock_posting,
+        tree_mirror,
+    )
+
+    order_situations_cache_clear()
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    pid = fake_bling.add_product("Memória DDR4 8GB", codigo="MEMO00009", categoria_id=tree.memoria)[
+        "id"
+    ]
+    stock_posting(fake_bling, pid, "E", 2, at=moment(120))
+    order_id = sale(fake_bling, pid, 2)
+    number = str(fake_bling.orders[order_id]["numero"])
+    reads_before = len(fake_bling.calls(method="GET", path=f"/produtos/{pid}"))
+
+    product_stock_evaluate(product_id=pid)
+
+    assert fake_bling.products[pid]["situacao"] == "I"
+    # one read of the product by the evaluation itself; the audit row did not add any
+    assert len(fake_bling.calls(method="GET", path=f"/produtos/{pid}")) == reads_before + 1
+    entry = AuditLog.objects.get(action=AuditLog.Action.PRODUCT_DEACTIVATED, bling_product_id=pid)
+    assert entry.product_name == "Memória DDR4 8GB" and entry.product_code == "MEMO00009"
+    assert entry.reason_rule == "soldout.sold_out_by_sales"
+    assert entry.reason_data["orders"] == [number] and entry.reason_data["sold"] == "2"
+    with translation.override("pt-br"):
+        assert audit_reason_text(entry).startswith(
+            f"Esgotado por vendas: 2 vendido(s) nos pedidos {number}"
+        )
+    with translation.override("en"):
+        assert audit_reason_text(entry).startswith(f"Sold out by sales: 2 sold in orders {number}")
+    # the evidence page names the product and opens it in Bling
+    from products.models import ProductStockState
+
+    state = ProductStockState.objects.get(bling_product_id=pid)
+    state_page = manager_client.get(f"/admin/products/productstockstate/{state.pk}/change/")
+    assert state_page.status_code == 200
+    assert f"https://www.bling.com.br/produtos.php#edit/{pid}" in state_page.text
+    assert "Esgotado por vendas" in state_page.text  # the decisions table, as a sentence
