@@ -183,13 +183,22 @@ def test_staff_switch_to_live_and_run_codes_in_dry_run(
 
 
 def full_shot(driver, name: str) -> None:
-    """The whole page, not just the window: the window grows to the page's height first."""
+    """The whole page, not just the window (Chrome's own full-page capture)."""
+    import base64
+
     driver.set_window_size(1600, 1000)
-    height = driver.execute_script(
-        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    image = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": 1600, "height": size["height"], "scale": 1},
+        },
     )
-    driver.set_window_size(1600, min(max(int(height) + 40, 800), 5000))
-    shot(driver, name)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"staff_flow_{name}.png").write_bytes(base64.b64decode(image["data"]))
     driver.set_window_size(1400, 1000)
 
 
