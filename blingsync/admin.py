@@ -30,10 +30,13 @@ from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
 from blingsync import jobrunner
+from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
 from blingsync.dashboard import bling_connect_url, duration_format
+from blingsync.deposits import deposits_available
 from blingsync.jobrunner import job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from blingsync.runtime import mode_set
+from blingsync.templatetags.blingsync_audit import audit_product_html
 
 admin.site.site_header = "blingsync"
 admin.site.site_title = "blingsync"
@@ -88,7 +91,7 @@ class JobRunAdmin(admin.ModelAdmin):
         "id",
         "kind",
         "trigger",
-        "status",
+        "status_display",
         "dry_run_display",
         "seen",
         "changed",
@@ -100,14 +103,14 @@ class JobRunAdmin(admin.ModelAdmin):
         "requested_by",
     ]
     list_display_links = ["id", "kind"]
-    list_filter = ["kind", "status", "trigger", "created_at"]
+    list_filter = ["kind", "status", "skip_reason", "trigger", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["=id", "requested_by", "error"]
     actions = ["rerun_selected"]
     fields = [
         "kind",
         "trigger",
-        "status",
+        "status_display",
         "params_display",
         "requested_by",
         "rerun_of",
@@ -135,6 +138,10 @@ class JobRunAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @admin.display(description=_("situação"), ordering="status")
+    def status_display(self, obj: JobRun) -> str:
+        return capfirst(obj.status_label)
+
     @admin.display(description=_("simulação"), boolean=True)
     def dry_run_display(self, obj: JobRun) -> bool:
         return bool(obj.details.get("dry_run", obj.dry_run))
@@ -161,17 +168,15 @@ class JobRunAdmin(admin.ModelAdmin):
         url = reverse("admin:blingsync_auditlog_changelist") + f"?job_run__id__exact={obj.pk}"
         rows = format_html_join(
             "",
-            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td></tr>",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     reverse("admin:blingsync_auditlog_change", args=[e.pk]),
                     timezone.localtime(e.created_at).strftime("%d/%m/%Y %H:%M:%S"),
                     e.get_action_display(),
-                    e.bling_product_id or "",
-                    e.code,
+                    audit_product_html(e),
                     e.get_outcome_display(),
-                    e.reason,
+                    e.error or audit_reason_text(e),
                 )
                 for e in entries[:limit]
             ),
@@ -179,11 +184,10 @@ class JobRunAdmin(admin.ModelAdmin):
         total = obj.audit_entries.count()
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table><p><a href='{}'>{}</a></p>",
+            "</tr></thead><tbody>{}</tbody></table><p><a href='{}'>{}</a></p>",
             gettext("quando"),
             gettext("ação"),
             gettext("produto"),
-            gettext("código"),
             gettext("resultado"),
             gettext("motivo"),
             rows,
@@ -311,6 +315,39 @@ MODE_EXPLANATIONS = {
 }
 
 
+def deposit_field(*, current: int | None, label: Any) -> forms.TypedChoiceField:
+    """The deposit setting as a choice among the account's deposits (blank = all of them).
+
+    The deposit set now stays a choice even when Bling no longer lists it (or cannot be
+    asked): saving the page never changes it behind staff's back.
+    """
+    deposits = deposits_available()
+    choices: list[tuple[Any, str]] = [("", gettext("Todos os depósitos (soma dos saldos)"))]
+    for deposit in deposits or []:
+        text = deposit.description or gettext("Depósito %(id)s") % {"id": deposit.id}
+        if deposit.default:
+            text = gettext("%(name)s (padrão do Bling)") % {"name": text}
+        choices.append((deposit.id, text))
+    if current and all(value != current for value, _text in choices):
+        choices.append(
+            (current, gettext("Depósito %(id)s (não listado pelo Bling)") % {"id": current})
+        )
+    help_text = gettext("Vazio: soma de todos os depósitos.")
+    if deposits is None:
+        help_text += " " + gettext(
+            "Não foi possível ler os depósitos do Bling agora (não conectado ou indisponível); "
+            "o depósito atual é mantido."
+        )
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=help_text,
+    )
+
+
 class RuntimeSettingsForm(forms.ModelForm):
     confirm_live = forms.BooleanField(
         label=_("Confirmo a mudança para o modo ao vivo"),
@@ -339,6 +376,10 @@ class RuntimeSettingsForm(forms.ModelForm):
             (value, MODE_EXPLANATIONS[value]) for value in RuntimeSettings.Mode.values
         ]
         self.fields["mode"].help_text = ""
+        self.fields["stock_deposit_id"] = deposit_field(
+            current=self.instance.stock_deposit_id if self.instance else None,
+            label=self.fields["stock_deposit_id"].label,
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -417,9 +458,13 @@ AUDIT_CSV_COLUMNS = [
     ("action", _("ação")),
     ("bling_product_id", _("id do produto no Bling")),
     ("code", _("código")),
+    ("product_name", _("produto")),
+    ("product_code", _("código atual no Bling")),
     ("before", _("antes")),
     ("after", _("depois")),
     ("reason", _("motivo")),
+    ("reason_rule", _("regra")),
+    ("reason_data", _("dados do motivo")),
     ("source", _("origem")),
     ("source_ref", _("referência da origem")),
     ("actor", _("quem")),
@@ -445,9 +490,14 @@ def audit_csv_rows(queryset: QuerySet[AuditLog]) -> Iterator[list[Any]]:
             entry.action,
             entry.bling_product_id if entry.bling_product_id is not None else "",
             entry.code,
+            entry.product_name,
+            entry.product_code,
             "" if entry.before is None else json.dumps(entry.before, ensure_ascii=False),
             "" if entry.after is None else json.dumps(entry.after, ensure_ascii=False),
-            entry.reason,
+            # The sentence in the exporting admin's language, and the fields it is made of.
+            audit_reason_text(entry),
+            entry.reason_rule,
+            json.dumps(entry.reason_data, ensure_ascii=False) if entry.reason_data else "",
             entry.source,
             entry.source_ref,
             entry.actor,
@@ -477,36 +527,65 @@ def audit_csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
     return response
 
 
+class ReasonRuleFilter(admin.SimpleListFilter):
+    """Filter by the rule that decided (the registered reasons, by their names)."""
+
+    title = _("regra")
+    parameter_name = "reason_rule"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        used = set(
+            AuditLog.objects.exclude(reason_rule="")
+            .values_list("reason_rule", flat=True)
+            .distinct()
+        )
+        known = [(r.key, r.label) for r in reason_rules() if r.key in used]
+        return known + [(key, key) for key in sorted(used - {k for k, _l in known})]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditLog]) -> QuerySet[AuditLog]:
+        value = self.value()
+        return queryset.filter(reason_rule=value) if value else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     change_list_template = "admin/blingsync/auditlog/change_list.html"
+    # Narrow columns first, the reason (the widest) next to the product it is about.
     list_display = [
-        "created_at",
+        "created_display",
         "action",
-        "bling_product_id",
-        "code",
+        "product_display",
+        "reason_short",
+        "outcome",
+        "origin_display",
+    ]
+    list_display_links = ["created_display"]
+    list_filter = [
+        "action",
+        ReasonRuleFilter,
         "source",
-        "job_run_link",
-        "actor",
         "dry_run",
         "outcome",
-        "reason_short",
+        "created_at",
+        "job_run__kind",
     ]
-    list_filter = ["action", "source", "dry_run", "outcome", "created_at", "job_run__kind"]
     date_hierarchy = "created_at"
-    search_fields = ["=bling_product_id", "code"]
-    search_help_text = _("Busque pelo id do produto no Bling ou pelo código.")
+    search_fields = ["=bling_product_id", "code", "product_code", "product_name"]
+    search_help_text = _("Busque pelo nome do produto, pelo código ou pelo id no Bling.")
     list_select_related = ["job_run"]
     actions = ["export_csv"]
     fields = [
         "created_at",
         "completed_at",
         "action",
+        "product_display",
         "bling_product_id",
         "code",
         "before_display",
         "after_display",
-        "reason",
+        "reason_display",
+        "reason_rule_display",
+        "reason_data_display",
         "source",
         "source_ref",
         "actor",
@@ -526,17 +605,46 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("execução"), ordering="job_run")
-    def job_run_link(self, obj: AuditLog) -> str:
-        if not obj.job_run_id:
-            return "—"
-        url = reverse("admin:blingsync_jobrun_change", args=[obj.job_run_id])
-        return format_html('<a href="{}">#{} {}</a>', url, obj.job_run_id, obj.job_run.kind)
+    @admin.display(description=_("quando"), ordering="created_at")
+    def created_display(self, obj: AuditLog) -> str:
+        return timezone.localtime(obj.created_at).strftime("%d/%m/%Y %H:%M:%S")
+
+    @admin.display(description=_("origem"), ordering="source")
+    def origin_display(self, obj: AuditLog) -> str:
+        """Where it came from: the job run (linked) or the source, and who."""
+        if obj.job_run_id:
+            url = reverse("admin:blingsync_jobrun_change", args=[obj.job_run_id])
+            origin = format_html(
+                '<a href="{}">{} #{}</a>', url, obj.job_run.get_kind_display(), obj.job_run_id
+            )
+        else:
+            origin = format_html("{}", obj.get_source_display())
+        if obj.actor:
+            origin = format_html('{}<br><span class="quiet">{}</span>', origin, obj.actor)
+        return origin
+
+    @admin.display(description=_("produto"), ordering="product_name")
+    def product_display(self, obj: AuditLog) -> str:
+        return audit_product_html(obj)
 
     @admin.display(description=_("motivo"))
     def reason_short(self, obj: AuditLog) -> str:
-        text = obj.error or obj.reason
-        return text if len(text) <= 80 else text[:79] + "…"
+        text = obj.error or audit_reason_text(obj)
+        return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description=_("motivo"))
+    def reason_display(self, obj: AuditLog) -> str:
+        return audit_reason_text(obj) or "—"
+
+    @admin.display(description=_("regra"))
+    def reason_rule_display(self, obj: AuditLog) -> str:
+        if not obj.reason_rule:
+            return "—"
+        return f"{reason_rule_label(obj.reason_rule)} ({obj.reason_rule})"
+
+    @admin.display(description=_("dados do motivo"))
+    def reason_data_display(self, obj: AuditLog) -> str:
+        return json_pretty(obj.reason_data)
 
     @admin.display(description=_("antes"))
     def before_display(self, obj: AuditLog) -> str:

@@ -13,3 +13,7 @@ class BlingsyncConfig(AppConfig):
     def ready(self) -> None:
         # Each app registers its job kinds in its `jobs.py` (see blingsync.jobrunner).
         autodiscover_modules("jobs")
+        # Sentences of audit reasons: the core app's, then each app's `reasons.py`.
+        import blingsync.audit_reasons  # noqa: F401
+
+        autodiscover_modules("reasons")

@@ -57,19 +57,30 @@ def audit_begin(
     source: str | None = None,
     actor: str | None = None,
     source_ref: str | None = None,
+    product_name: str = "",
+    product_code: str = "",
+    reason_rule: str = "",
+    reason_data: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Record the intent of a change before making it.
 
     A dry-run entry is complete at once (outcome "would do"): nothing will be called.
+    `product_name`/`product_code` are what the caller just read from Bling (never an extra
+    call); `reason_rule`/`reason_data` say why as data (sentences: `blingsync.audit_reasons`),
+    `reason` as the text of the time.
     """
     ctx = audit_current_source()
     entry = AuditLog.objects.create(
         action=action,
         bling_product_id=bling_product_id,
         code=code,
+        product_name=(product_name or "")[:200],
+        product_code=(product_code or "").strip()[:60],
         before=before,
         after=after,
         reason=reason,
+        reason_rule=reason_rule,
+        reason_data=reason_data or {},
         source=source or ctx.source,
         source_ref=source_ref if source_ref is not None else ctx.ref,
         actor=actor if actor is not None else ctx.actor,
@@ -105,6 +116,10 @@ def audit_record(
     bling_product_id: int | None = None,
     code: str = "",
     dry_run: bool = False,
+    product_name: str = "",
+    product_code: str = "",
+    reason_rule: str = "",
+    reason_data: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Record a change that is already done (e.g. in blingsync's own rules)."""
     entry = audit_begin(
@@ -117,6 +132,10 @@ def audit_record(
         reason=reason,
         source=source,
         actor=actor,
+        product_name=product_name,
+        product_code=product_code,
+        reason_rule=reason_rule,
+        reason_data=reason_data,
     )
     completed = audit_complete(entry, ok=True)
     if dry_run:

@@ -47,6 +47,7 @@ def _last_runs() -> dict[str, Any]:
         if run:
             runs[kind] = {
                 "status": run.status,
+                "skip_reason": run.skip_reason or None,
                 "finished_at": run.finished_at.isoformat() if run.finished_at else None,
                 "changed": run.changed,
                 "errors": run.errors,

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from blingsync.audit import AuditSource, audit_source
-from blingsync.bling.errors import BlingNotConnected, BlingRateLimited
+from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 
 logger = logging.getLogger(__name__)
@@ -273,12 +273,13 @@ def _claim(run: JobRun) -> bool:
     return bool(claimed)
 
 
-def _finish(run: JobRun, *, status: str, error: str = "") -> None:
+def _finish(run: JobRun, *, status: str, error: str = "", skip_reason: str = "") -> None:
     run.status = status
     run.finished_at = timezone.now()
     run.error = error[:4000]
+    run.skip_reason = skip_reason
     JobRun.objects.filter(pk=run.pk).update(
-        status=status, finished_at=run.finished_at, error=run.error
+        status=status, finished_at=run.finished_at, error=run.error, skip_reason=skip_reason
     )
 
 
@@ -317,7 +318,10 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
     settings_row = RuntimeSettings.load()
     if settings_row.mode == RuntimeSettings.Mode.PAUSED and not spec.runs_when_paused:
         JobRun.objects.filter(pk=run.pk).update(
-            status=JobRun.Status.SKIPPED, finished_at=timezone.now(), error="paused"
+            status=JobRun.Status.SKIPPED,
+            skip_reason=JobRun.SkipReason.PAUSED,
+            finished_at=timezone.now(),
+            error="paused",
         )
         run.refresh_from_db()
         return run
@@ -325,6 +329,7 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
     if not _claim(run):
         JobRun.objects.filter(pk=run.pk, status=JobRun.Status.QUEUED).update(
             status=JobRun.Status.SKIPPED,
+            skip_reason=JobRun.SkipReason.OVERLAP,
             finished_at=timezone.now(),
             error="another run of this kind was running",
         )
@@ -359,13 +364,23 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
                 spec.handler(ctx)
         finally:
             _current_context.reset(token)
-    except BlingNotConnected as exc:
-        # A fresh install (or one waiting for staff to reconnect) has nothing to sweep: the
-        # run is recorded as skipped with the reason, without a traceback every few minutes.
+    except (BlingNotConnected, BlingUnavailable) as exc:
+        # Not connected (a fresh install, or one waiting for staff to reconnect) or Bling down
+        # (5xx, timeouts after the retries, circuit open): nothing to blame in the run. It is
+        # recorded as skipped with its reason (what was done is kept, the next run picks up
+        # the rest), without a traceback every few minutes.
         if ctx:
             ctx.flush()
-        _finish(run, status=JobRun.Status.SKIPPED, error=f"not connected to Bling: {exc}")
-        logger.warning("job run %s (%s) skipped: not connected to Bling", run.pk, run.kind)
+        connected = not isinstance(exc, BlingNotConnected)
+        _finish(
+            run,
+            status=JobRun.Status.SKIPPED,
+            error=str(exc) if connected else f"not connected to Bling: {exc}",
+            skip_reason=JobRun.SkipReason.BLING_UNAVAILABLE
+            if connected
+            else JobRun.SkipReason.NOT_CONNECTED,
+        )
+        logger.warning("job run %s (%s) skipped (%s): %s", run.pk, run.kind, run.skip_reason, exc)
     except (JobStopped, BlingRateLimited) as exc:
         if ctx:
             ctx.flush()

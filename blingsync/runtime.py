@@ -36,6 +36,8 @@ def mode_set(*, mode: str, actor: str, source: str = AuditLog.Source.ADMIN) -> R
             before={"mode": before},
             after={"mode": mode},
             reason=f"mode changed by {actor}",
+            reason_rule="mode.changed",
+            reason_data={"actor": actor},
             source=source,
             actor=actor,
         )

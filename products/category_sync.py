@@ -151,6 +151,8 @@ def category_rules_attach() -> list[str]:
             action=AuditLog.Action.RULE_CHANGED,
             after={"category_id": category.id, "category": category.full_path},
             reason=f"regra por nome {how} à categoria espelhada {category.full_path}",
+            reason_rule="rule.attached_by_name",
+            reason_data={"category": category.full_path, "how": how},
         )
         attached.append(category.full_path)
     return attached

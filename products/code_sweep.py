@@ -161,6 +161,7 @@ def _retry_pending(state: _SweepState) -> None:
                         assignment.prefix,
                         assignment.rule,
                         assignment.parent_product_id,
+                        name=product.name,
                     )
                 )
         _apply(state, targets)
@@ -186,9 +187,7 @@ def _page_targets(
         elif product.has_code:
             state.ctx.skip(HAS_CODE)
         else:
-            targets.append(
-                CodeTarget(product.id, decision.prefix, decision.rule, product.parent_id)
-            )
+            targets.append(CodeTarget.of(product, decision))
     return targets
 
 

@@ -21,10 +21,12 @@ Guarantees and how they hold:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -41,7 +43,7 @@ from blingsync.models import AuditLog
 from blingsync.runtime import mode_is_dry_run, mode_is_paused
 from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
-from products.rules import NOT_MIRRORED, code_format
+from products.rules import NOT_MIRRORED, CodeDecision, code_format
 from products.selectors import category_code_decision, category_nodes_load
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,24 @@ class CodeTarget:
     prefix: str
     rule: str = ""
     parent_id: int | None = None
+    # As read from Bling by the caller (for the audit row; no extra call).
+    name: str = ""
+    # Why, as data (`CodeDecision.reason_rule` / `reason_data`); "" for a retry.
+    reason_rule: str = ""
+    reason_data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @classmethod
+    def of(cls, product: BlingProduct, decision: CodeDecision) -> CodeTarget:
+        """The target for `product` (as listed or read from Bling) decided by `decision`."""
+        return cls(
+            product.id,
+            decision.prefix,
+            decision.rule,
+            product.parent_id,
+            name=product.name,
+            reason_rule=decision.reason_rule,
+            reason_data=decision.reason_data,
+        )
 
 
 @dataclass(frozen=True)
@@ -255,6 +275,8 @@ def counter_raise(*, prefix: str, value: int, actor: str, source: str | None = N
         before={"prefix": prefix, "last_value": before},
         after={"prefix": prefix, "last_value": value},
         reason=f"contador {prefix} ajustado por {actor}",
+        reason_rule="counter.adjusted",
+        reason_data={"prefix": prefix, "actor": actor, "before": before, "after": value},
         actor=actor,
         source=source,
     )
@@ -360,8 +382,11 @@ def _skip_used_code(item: _Item, users: set[int], *, dry_run: bool, peek: DryRun
         dry_run=dry_run,
         bling_product_id=target.product_id,
         code=item.code,
+        product_name=target.name,
         after={"used_by": sorted(users)},
         reason=f"{item.code} já é usado no Bling por {sorted(users)}; próximo número",
+        reason_rule="code.in_use",
+        reason_data={"code": item.code, "used_by": sorted(users)},
     )
     if not dry_run:
         audit_complete(entry, ok=True)
@@ -398,9 +423,12 @@ def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
         dry_run=dry_run,
         bling_product_id=pid,
         code=item.code,
+        product_name=target.name,
         before={"codigo": ""},
         after={"codigo": item.code, "parent_id": target.parent_id},
         reason=target.rule or (item.assignment.rule if item.assignment else ""),
+        reason_rule=target.reason_rule or "code.retry",
+        reason_data=target.reason_data or {"code": item.code, "prefix": target.prefix},
     )
     if dry_run:
         return CodeResult(pid, WOULD_CODE, item.code)
@@ -492,9 +520,8 @@ def product_code_ensure(
         elif not decision.generates:
             results[member.id] = CodeResult(member.id, SKIPPED, reason=decision.reason)
         else:
-            targets.append(
-                CodeTarget(member.id, decision.prefix, decision.rule, parent_of.get(member.id))
-            )
+            target = CodeTarget.of(member, decision)
+            targets.append(dataclasses.replace(target, parent_id=parent_of.get(member.id)))
     for result in codes_apply(targets=targets, dry_run=dry_run):
         results[result.product_id] = result
     main = results[product.id]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from products.prefixes import prefix_derive
 
@@ -87,6 +88,11 @@ class EffectiveRule:
     policy_source: str = ""
     prefix_source: str = ""
     deactivation_source: str = ""
+    # The same as data, for audit reasons: the category whose rule decided ("" = the
+    # default), and the category name a derived prefix comes from.
+    policy_category: str = ""
+    prefix_category: str = ""
+    prefix_derived_from: str = ""
 
     @property
     def generates_codes(self) -> bool:
@@ -106,7 +112,10 @@ class CodeDecision:
 
     prefix: str
     reason: str  # "" when a code is generated, else one of the reason keys above
-    rule: str  # what decided, for the audit
+    rule: str  # what decided, for the audit (text of the time)
+    # Why, as data (audit `reason_rule` / `reason_data`): sentences in products/reasons.py.
+    reason_rule: str = ""
+    reason_data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def generates(self) -> bool:
@@ -138,27 +147,29 @@ def rule_effective(chain: Sequence[CategoryNode]) -> EffectiveRule:
     """The effective rule of `chain[0]` given its ancestors `chain[1:]`."""
     category = chain[0]
 
-    policy, policy_source = DEFAULT_POLICY, "padrão"
+    policy, policy_source, policy_category = DEFAULT_POLICY, "padrão", ""
     for depth, node in enumerate(chain):
         if node.rule and node.rule.code_policy:
             policy = node.rule.code_policy
             if depth > 0 and policy == SUBCATEGORY:
                 policy = GENERATE  # we are one of its subcategories
-            policy_source = node.label
+            policy_source = policy_category = node.label
             break
 
-    prefix, prefix_source = "", ""
+    prefix, prefix_source, prefix_category, derived_from = "", "", "", ""
     if policy == GENERATE:
         for depth, node in enumerate(chain):
             rule = node.rule
             if depth > 0 and rule and rule.code_policy == SUBCATEGORY:
                 break  # its subcategories use their own prefix
             if rule and rule.prefix:
-                prefix, prefix_source = rule.prefix, node.label
+                prefix, prefix_source, prefix_category = rule.prefix, node.label, node.label
                 break
         if not prefix:
             prefix = prefix_derive(category.name)
-            prefix_source = f"derivado de “{category.name}”" if prefix else ""
+            if prefix:
+                prefix_source = f"derivado de “{category.name}”"
+                derived_from = category.name
 
     deactivate, deactivation_source = DEFAULT_DEACTIVATE, "padrão"
     for node in chain:
@@ -176,6 +187,9 @@ def rule_effective(chain: Sequence[CategoryNode]) -> EffectiveRule:
         policy_source=policy_source,
         prefix_source=prefix_source,
         deactivation_source=deactivation_source,
+        policy_category=policy_category,
+        prefix_category=prefix_category,
+        prefix_derived_from=derived_from,
     )
 
 
@@ -223,7 +237,18 @@ def code_decide(*, category_id: int | None, chain: Sequence[CategoryNode] | None
         return CodeDecision("", NEEDS_SUBCATEGORY, rule.describe())
     if not rule.prefix:
         return CodeDecision("", NO_PREFIX, f"“{chain[0].name}” não gera prefixo")
-    return CodeDecision(rule.prefix, "", rule.describe())
+    data = {
+        "prefix": rule.prefix,
+        "category": chain[0].label,
+        "policy_category": rule.policy_category,
+    }
+    if rule.prefix_derived_from:
+        data["derived_from"] = rule.prefix_derived_from
+        reason_rule = "code.prefix_derived"
+    else:
+        data["prefix_category"] = rule.prefix_category
+        reason_rule = "code.prefix_rule"
+    return CodeDecision(rule.prefix, "", rule.describe(), reason_rule, data)
 
 
 def category_allows_deactivation(chain: Sequence[CategoryNode] | None) -> bool:

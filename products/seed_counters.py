@@ -66,6 +66,8 @@ def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = 
                 before={"prefix": prefix, "last_value": before},
                 after={"prefix": prefix, "last_value": number},
                 reason=f"maior código {prefix} já usado no Bling: {code_format(prefix, number)}",
+                reason_rule="counter.seeded",
+                reason_data={"prefix": prefix, "code": code_format(prefix, number)},
             )
     if progress:
         progress(result.products_seen, result.products_seen, "produtos lidos")

@@ -170,7 +170,7 @@ def soldout_process(
     for candidate in candidates:
         pid = candidate.product.id
         state = states.get(pid) or ProductStockState(bling_product_id=pid)
-        allows, category_reason = _category_allows(candidate.category_id, nodes)
+        allows, category_reason, category_facts = _category_allows(candidate.category_id, nodes)
         if pid in kits:
             kit_facts = KitFacts(
                 situation=candidate.product.situation,
@@ -193,6 +193,7 @@ def soldout_process(
             now=now,
             category_allows=allows,
             category_reason=category_reason,
+            category=category_facts,
             movements=movements.get(pid, ()),
             sales=sales.get(pid, ()),
             deactivated_by_blingsync=state.deactivated_by_blingsync,
@@ -267,9 +268,13 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
                 dry_run=dry_run,
                 bling_product_id=product.id,
                 code=product.code,
+                product_name=product.name,
+                product_code=product.code,
                 before={"situacao": product.situation, "saldo": str(item.candidate.available)},
                 after={"situacao": situation},
                 reason=item.decision.reason,
+                reason_rule=f"soldout.{item.decision.rule}",
+                reason_data=item.decision.facts,
             )
         if dry_run:
             continue
@@ -370,9 +375,13 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
             action=AuditLog.Action.SOLD_OUT_KEPT,
             bling_product_id=product.id,
             code=product.code,
+            product_name=product.name,
+            product_code=product.code,
             before={"situacao": product.situation, "saldo": str(candidate.available)},
             after={"situacao": product.situation, "regra": str(decision.rule)},
             reason=decision.reason,
+            reason_rule=f"soldout.{decision.rule}",
+            reason_data=decision.facts,
         )
 
 
@@ -470,17 +479,24 @@ def _kit_parts_load(
     return out
 
 
-def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str]:
+def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str, dict]:
+    """(allowed, why not as text, why not as data)."""
     rule = category_rule_effective(category_id=category_id, nodes=nodes)
     if rule.deactivate_when_sold_out:
-        return True, ""
+        return True, "", {}
     if category_id and not rule.known:
-        return False, (
+        return (
+            False,
             f"categoria {category_id} ainda não espelhada do Bling: nada é inativado nela até a "
-            "próxima sincronização de categorias"
+            "próxima sincronização de categorias",
+            {"category_id": category_id, "mirrored": False},
         )
     source = rule.deactivation_source or "padrão"
-    return False, f"a regra da categoria “{source}” não inativa produtos esgotados"
+    return (
+        False,
+        f"a regra da categoria “{source}” não inativa produtos esgotados",
+        {"category": source, "mirrored": True},
+    )
 
 
 def categories_allowing_deactivation() -> list[int]:

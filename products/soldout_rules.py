@@ -122,6 +122,7 @@ class SoldOutFacts:
     now: datetime
     category_allows: bool = True
     category_reason: str = ""  # why the category keeps it (shown when it does)
+    category: dict = field(default_factory=dict)  # the same as data (decision facts)
     movements: Sequence[Movement] = ()
     sales: Sequence[Sale] = ()
     deactivated_by_blingsync: bool = False
@@ -146,6 +147,9 @@ class SoldOutDecision:
     reason: str
     sold_out_since: datetime | None = None  # what to remember for the grace period
     evidence: dict = field(default_factory=dict)  # JSON-friendly summary for the audit log
+    # The facts `reason` is written from, JSON-friendly (audit `reason_data`): the admin
+    # builds the sentence from them in the reader's language (products/reasons.py).
+    facts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,12 @@ def _num(value: Decimal | None) -> str:
     if normalized == normalized.to_integral():
         return str(int(normalized))
     return format(normalized, "f").replace(".", ",")
+
+
+def _plain(value: Decimal) -> str:
+    """A quantity for data (audit facts, CSV): 2, 2.5, 10 (no trailing zeros, no exponent)."""
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
 
 
 def _units(value: Decimal) -> str:
@@ -235,6 +245,17 @@ def _anchor_text(anchor: _Anchor | None, tz: tzinfo, unanchored_days: int = 0) -
     return f"desde o último saldo positivo visto pelo blingsync ({_num(anchor.balance)}) em {when}"
 
 
+def _anchor_facts(anchor: _Anchor | None, unanchored_days: int) -> dict[str, object]:
+    if anchor is None:
+        return {"anchor": "none", "unanchored_days": unanchored_days}
+    return {
+        "anchor": anchor.kind,
+        "anchor_at": anchor.at.isoformat(),
+        "anchor_balance": None if anchor.balance is None else _plain(anchor.balance),
+        "anchor_qty": None if anchor.quantity is None else _plain(anchor.quantity),
+    }
+
+
 def _since(sale: Sale, anchor: _Anchor | None, tz: tzinfo) -> bool:
     if anchor is None:
         return True
@@ -290,8 +311,12 @@ def _grace_wait(
     grace_minutes: int,
     tz: tzinfo,
     evidence: dict,
+    *,
+    facts: dict | None = None,
 ) -> SoldOutDecision | None:
-    """WAIT_GRACE while a product sold out `since` is within its grace period, else None."""
+    """WAIT_GRACE while a product sold out `since` is within its grace period, else None.
+
+    `facts` are those of the decision it postpones; the grace period's own are added."""
     if grace_minutes <= 0:
         return None
     since = since or now
@@ -305,6 +330,12 @@ def _grace_wait(
         f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
         since,
         evidence,
+        facts={
+            **(facts or {}),
+            "grace_minutes": grace_minutes,
+            "sold_out_since": since.isoformat(),
+            "until": until.isoformat(),
+        },
     )
 
 
@@ -315,8 +346,11 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     in_stock = stock > ZERO
     since = None if in_stock else (facts.sold_out_since or facts.now)
 
+    stock_facts = {"stock": _plain(stock)}
     if facts.situation == "E":
-        return SoldOutDecision(Verdict.KEEP, Rule.EXCLUDED, "produto excluído no Bling", since)
+        return SoldOutDecision(
+            Verdict.KEEP, Rule.EXCLUDED, "produto excluído no Bling", since, facts=stock_facts
+        )
 
     if facts.situation != "A":
         if not facts.deactivated_by_blingsync:
@@ -326,6 +360,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
                 "inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente"
                 f" (saldo disponível {_num(stock)})",
                 since,
+                facts=stock_facts,
             )
         if in_stock:
             return SoldOutDecision(
@@ -334,27 +369,36 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
                 f"o blingsync inativou este produto por esgotado e o saldo disponível voltou a "
                 f"{_num(stock)}",
                 None,
+                facts=stock_facts,
             )
         return SoldOutDecision(
             Verdict.KEEP,
             Rule.STILL_SOLD_OUT,
             f"inativado pelo blingsync; continua sem saldo disponível ({_num(stock)})",
             since,
+            facts=stock_facts,
         )
 
     if in_stock:
         return SoldOutDecision(
-            Verdict.KEEP, Rule.IN_STOCK, f"em estoque: saldo disponível {_num(stock)}", None
+            Verdict.KEEP,
+            Rule.IN_STOCK,
+            f"em estoque: saldo disponível {_num(stock)}",
+            None,
+            facts=stock_facts,
         )
     if not facts.category_allows:
         reason = facts.category_reason or "a regra da categoria não inativa produtos esgotados"
-        return SoldOutDecision(Verdict.KEEP, Rule.CATEGORY, reason, since)
+        return SoldOutDecision(
+            Verdict.KEEP, Rule.CATEGORY, reason, since, facts={**stock_facts, **facts.category}
+        )
     if facts.has_variations:
         return SoldOutDecision(
             Verdict.KEEP,
             Rule.HAS_VARIATIONS,
             "produto com variações: cada variação é avaliada por conta própria",
             since,
+            facts=stock_facts,
         )
 
     anchor = _anchor_of(facts)
@@ -376,8 +420,12 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     elif after and facts.sold_out_since is not None:
         since = min(after[0].at, facts.sold_out_since)
 
-    def keep(rule: Rule, text: str) -> SoldOutDecision:
-        return SoldOutDecision(Verdict.KEEP, rule, text, since, evidence)
+    base_facts = {**stock_facts, **_anchor_facts(anchor, facts.unanchored_days)}
+
+    def keep(rule: Rule, text: str, **more: object) -> SoldOutDecision:
+        return SoldOutDecision(
+            Verdict.KEEP, rule, text, since, evidence, facts={**base_facts, **more}
+        )
 
     balances = [m for m in after if m.operation == "B"]
     if balances:
@@ -386,6 +434,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             Rule.MANUAL_BALANCE,
             f"zerado por ajuste manual: balanço (B) em {_moment(last.at, tz)} deixou o saldo em "
             f"{_num(last.balance)} depois do último saldo positivo ou venda; não inativado",
+            balance_at=last.at.isoformat(),
+            balance=None if last.balance is None else _plain(last.balance),
         )
     if not counted:
         if cancelled:
@@ -393,6 +443,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
                 Rule.CANCELLED_ONLY,
                 f"só há pedidos cancelados ({', '.join(s.label for s in cancelled)}) "
                 f"{anchor_text}: cancelados não contam como venda; {stock_text}",
+                orders=list(dict.fromkeys(s.label for s in cancelled)),
             )
         if anchor is None and not ordered and not facts.sales:
             return keep(
@@ -402,10 +453,14 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             )
         exits = [m for m in after if m.operation == "S"]
         detail = ""
+        qty = sum((m.quantity or ZERO for m in exits), ZERO)
         if exits:
-            qty = sum((m.quantity or ZERO for m in exits), ZERO)
             detail = f"; saída manual (S) de {_units(qty)} sem venda"
-        return keep(Rule.NO_SALES, f"nenhuma venda registrada {anchor_text}{detail}; {stock_text}")
+        return keep(
+            Rule.NO_SALES,
+            f"nenhuma venda registrada {anchor_text}{detail}; {stock_text}",
+            manual_exit=_plain(qty) if exits else None,
+        )
 
     last_off = facts.last_deactivated_at
     if last_off is not None and not any(_after(s, last_off, tz) for s in counted):
@@ -413,9 +468,11 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             Rule.REACTIVATED_BY_HAND,
             f"reativado depois que o blingsync o inativou em {_moment(last_off, tz)}: nenhuma "
             f"venda nova desde então, não é inativado de novo; {stock_text}",
+            deactivated_at=last_off.isoformat(),
         )
 
     sold = sum((s.quantity for s in counted), ZERO)
+    sale_facts = {"sold": _plain(sold), "orders": list(dict.fromkeys(s.label for s in counted))}
     exited = sum((m.quantity or ZERO for m in after if m.operation == "S"), ZERO)
     if anchor is not None and anchor.balance is not None:
         exited = max(exited, anchor.balance - stock)
@@ -424,6 +481,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
             Rule.UNEXPLAINED_EXIT,
             f"saída sem venda: {_units(exited)} saíram do estoque {anchor_text}, mas só "
             f"{_sold(sold)}{_orders_after(counted)}; {stock_text}",
+            exited=_plain(exited),
+            **sale_facts,
         )
 
     first_day = counted[0].day
@@ -437,10 +496,20 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         f"esgotado por vendas: {sold_text}; nenhum balanço manual nem saída sem venda depois; "
         f"{stock_text}"
     )
-    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    sold_facts = {
+        **base_facts,
+        **sale_facts,
+        "first_day": first_day.isoformat(),
+        "last_day": counted[-1].day.isoformat(),
+    }
+    waiting = _grace_wait(
+        reason, since, facts.now, facts.grace_minutes, tz, evidence, facts=sold_facts
+    )
     if waiting is not None:
         return waiting
-    return SoldOutDecision(Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, reason, since, evidence)
+    return SoldOutDecision(
+        Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, reason, since, evidence, facts=sold_facts
+    )
 
 
 # ---------------------------------------------------------------- virtual kits

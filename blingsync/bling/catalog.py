@@ -23,6 +23,7 @@ from blingsync.bling.types import (
     BlingCategory,
     BlingProduct,
     Company,
+    Deposit,
     DepositBalance,
     Order,
     OrderItem,
@@ -320,6 +321,20 @@ def categories_iter() -> Iterator[BlingCategory]:
 
 
 # ------------------------------------------------------------------ stock
+
+
+def deposits_list() -> list[Deposit]:
+    """The account's active deposits (GET /depositos, pages of 100; Bling's `situacao`
+    defaults to 1, active)."""
+    return [
+        Deposit(
+            id=int(item["id"]),
+            description=str(item.get("descricao") or ""),
+            default=bool(item.get("padrao")),
+        )
+        for item in api_items("/depositos", page_size=100)
+        if isinstance(item, dict) and item.get("id")
+    ]
 
 
 def stock_balances(*, product_ids: list[int], deposit_id: int | None = None) -> list[StockBalance]:

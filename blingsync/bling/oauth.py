@@ -64,6 +64,8 @@ def bling_connect_with_code(*, code: str, actor: str = "") -> BlingConnection:
         dry_run=False,
         before={"status": conn.status, "company": conn.company_name},
         actor=actor or None,
+        reason_rule="connection.connected",
+        reason_data={"actor": actor or ""},
     )
     try:
         bundle = token_request(grant_type="authorization_code", code=code)

@@ -172,6 +172,8 @@ def _refresh_holding_lease(*, conn: BlingConnection, owner: str, reason: str) ->
         dry_run=False,
         before=before,
         reason=reason,
+        reason_rule="token.refreshed",
+        reason_data={"why": reason},
     )
     try:
         if not refresh_token:

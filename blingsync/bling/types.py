@@ -60,6 +60,13 @@ class BlingCategory:
 
 
 @dataclass(frozen=True)
+class Deposit:
+    id: int
+    description: str  # descricao
+    default: bool = False  # padrao
+
+
+@dataclass(frozen=True)
 class DepositBalance:
     deposit_id: int
     physical: Decimal

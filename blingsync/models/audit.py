@@ -40,9 +40,19 @@ class AuditLog(models.Model):
         _("id do produto no Bling"), null=True, blank=True, db_index=True
     )
     code = models.CharField(_("código"), max_length=40, blank=True, db_index=True)
+    # What the sweep or webhook had just read from Bling (no extra call): staff know products
+    # by name and by the code they have in Bling (`code` above is the code this entry is about).
+    product_name = models.CharField(_("produto"), max_length=200, blank=True)
+    product_code = models.CharField(_("código atual no Bling"), max_length=60, blank=True)
     before = models.JSONField(_("antes"), null=True, blank=True)
     after = models.JSONField(_("depois"), null=True, blank=True)
     reason = models.TextField(_("motivo"), blank=True)
+    # The structured reason: which rule decided (e.g. "code.prefix_derived",
+    # "soldout.sold_out_by_sales") and its facts (prefix, categories, evidence). The sentence
+    # staff read is built from these at display time, in their language
+    # (`blingsync.audit_reasons`); `reason` keeps the text written at the time.
+    reason_rule = models.CharField(_("regra"), max_length=60, blank=True, db_index=True)
+    reason_data = models.JSONField(_("dados do motivo"), default=dict, blank=True)
     source = models.CharField(_("origem"), max_length=10, choices=Source.choices)
     # Webhook event id, job run id, admin username or command name.
     source_ref = models.CharField(_("referência da origem"), max_length=150, blank=True)

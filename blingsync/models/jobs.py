@@ -29,13 +29,27 @@ class JobRun(models.Model):
         RUNNING = "running", _("executando")
         SUCCEEDED = "succeeded", _("concluído")
         FAILED = "failed", _("falhou")
-        SKIPPED = "skipped", _("ignorado (outra execução em andamento)")
+        SKIPPED = "skipped", _("ignorado")
+
+    class SkipReason(models.TextChoices):
+        """Why a run was skipped (the status label says it)."""
+
+        OVERLAP = "overlap", _("ignorado: outra execução em andamento")
+        NOT_CONNECTED = "not_connected", _("ignorado: Bling não conectado")
+        PAUSED = "paused", _("ignorado: instalação pausada")
+        BLING_UNAVAILABLE = "bling_unavailable", _("ignorado: Bling indisponível")
 
     kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
     trigger = models.CharField(_("origem"), max_length=20, choices=Trigger.choices)
     params = models.JSONField(_("parâmetros"), default=dict, blank=True)
     status = models.CharField(
         _("situação"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    skip_reason = models.CharField(
+        _("motivo de ter sido ignorado"),
+        max_length=20,
+        choices=SkipReason.choices,
+        blank=True,
     )
     requested_by = models.CharField(_("solicitado por"), max_length=150, blank=True)
     rerun_of = models.ForeignKey(
@@ -74,6 +88,13 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def status_label(self) -> str:
+        """The status as staff read it: a skipped run says why."""
+        if self.status == self.Status.SKIPPED and self.skip_reason:
+            return str(self.get_skip_reason_display())
+        return str(self.get_status_display())
 
     @property
     def dry_run(self) -> bool:

@@ -53,8 +53,8 @@ class RuntimeSettings(models.Model):
         blank=True,
         help_text=_("Vazio: soma de todos os depósitos."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.CharField(max_length=150, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("alterado em"), auto_now=True)
+    updated_by = models.CharField(_("alterado por"), max_length=150, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("configurações de execução")

@@ -76,6 +76,8 @@ def rule_change_record(
         before=before,
         after=after,
         reason=f"regra de categoria {what} por {actor}",
+        reason_rule="rule.edited",
+        reason_data={"what": what, "actor": actor},
         actor=actor,
         source=AuditLog.Source.ADMIN,
     )

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from blingsync.audit import audit_record
+from blingsync.audit_reasons import audit_reason_text
+from blingsync.bling.weblinks import bling_product_html, bling_product_url
 from blingsync.models import AuditLog
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
@@ -148,7 +150,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
     list_display = [
         "bling_product_id",
         "code",
-        "name",
+        "name_display",
         "situation",
         "available_display",
         "last_verdict",
@@ -204,6 +206,10 @@ class ProductStockStateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @admin.display(description=_("produto"), ordering="name")
+    def name_display(self, obj: ProductStockState) -> str:
+        return bling_product_html(product_id=obj.bling_product_id, name=obj.name)
+
     @admin.display(description=_("saldo disponível"), ordering="available_stock")
     def available_display(self, obj: ProductStockState) -> str:
         return _amount(obj.available_stock)
@@ -225,7 +231,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
                 e.get_action_display(),
                 e.get_outcome_display(),
                 e.get_source_display(),
-                e.error or e.reason,
+                e.error or audit_reason_text(e),
             )
             for e in entries
         ]
@@ -289,7 +295,10 @@ class ProductStockStateAdmin(admin.ModelAdmin):
     def links(self, obj: ProductStockState) -> str:
         pid = obj.bling_product_id
         return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a> · '
             '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            bling_product_url(pid),
+            _("abrir no Bling"),
             _changelist("blingsync_auditlog", bling_product_id=pid),
             _("auditoria do produto"),
             _changelist("products_stockmovement", bling_product_id=pid),
@@ -337,6 +346,10 @@ class ProductStockStateAdmin(admin.ModelAdmin):
                 before={"inativado_pelo_blingsync": True},
                 after={"inativado_pelo_blingsync": False},
                 reason="a equipe pediu para não reativar automaticamente este produto",
+                reason_rule="soldout.reactivation_stopped",
+                reason_data={"actor": request.user.get_username()},
+                product_name=state.name,
+                product_code=state.code,
                 source=AuditLog.Source.ADMIN,
                 actor=request.user.get_username(),
             )

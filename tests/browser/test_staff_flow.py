@@ -180,3 +180,83 @@ def test_staff_switch_to_live_and_run_codes_in_dry_run(
     driver.get(f"{live_server.url}/admin/blingsync/jobrun/")
     assert driver.find_element(By.LINK_TEXT, str(run.pk))
     shot(driver, "4_job_runs")
+
+
+def full_shot(driver, name: str) -> None:
+    """The whole page, not just the window (Chrome's own full-page capture)."""
+    import base64
+
+    driver.set_window_size(1600, 1000)
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    image = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": 1600, "height": size["height"], "scale": 1},
+        },
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"staff_flow_{name}.png").write_bytes(base64.b64decode(image["data"]))
+    driver.set_window_size(1400, 1000)
+
+
+def test_screenshots_of_the_pages_after_a_dry_run_over_the_retailer_catalog(
+    browser, live_server, django_user_model, fake_bling, bling_connected
+):
+    """What a reviewer looks at: the dashboard, the audit log, the categories and the job run
+    of a dry-run code sweep over a catalog like the retailer's, as a (non-superuser) member of
+    staff sees them; in tests/artifacts/retailer_*.png."""
+    import io
+
+    from django.contrib.auth.models import Permission
+    from django.core.management import call_command
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.products.codes_catalog import prepare
+
+    retailer = prepare(fake_bling, live=False)
+    call_command("sweep_codes", "--dry-run", stdout=io.StringIO())
+    run = JobRun.objects.filter(kind="codes").latest("id")
+    assert run.status == JobRun.Status.SUCCEEDED, run.error
+    user = django_user_model.objects.create_user(username="bia", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["blingsync", "products"], codename__startswith="view_"
+        )
+    )
+    driver = browser
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys("bia")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+
+    # Dashboard: recent audit by product name, with reasons as sentences.
+    audit = driver.find_element(By.ID, "dash-audit").text
+    assert "Teclado novo" in audit and "policy=" not in audit
+    full_shot(driver, "retailer_1_dashboard")
+
+    driver.get(f"{live_server.url}/admin/blingsync/auditlog/")
+    page = driver.find_element(By.ID, "changelist").text
+    assert "Teclado novo" in page and "derivado do nome da categoria" in page
+    link = driver.find_element(By.LINK_TEXT, "Teclado novo")
+    pid = retailer.ids["Teclado novo"]
+    assert link.get_attribute("href") == f"https://www.bling.com.br/produtos.php#edit/{pid}"
+    full_shot(driver, "retailer_2_audit_log")
+
+    driver.get(f"{live_server.url}/admin/products/category/")
+    assert "Teclado Mouse" in driver.find_element(By.ID, "changelist").text
+    full_shot(driver, "retailer_3_categories")
+
+    driver.get(f"{live_server.url}/admin/blingsync/jobrun/{run.pk}/change/")
+    assert "Notebook novo 1" in driver.page_source
+    full_shot(driver, "retailer_4_job_run")
+
+    # The same audit log for an admin who reads English.
+    driver.get(f"{live_server.url}/admin/blingsync/auditlog/")
+    driver.execute_script("document.cookie = 'django_language=en; path=/'; location.reload();")
+    WebDriverWait(driver, 15).until(lambda d: 'lang="en"' in d.page_source)
+    assert "derived from the name of the category" in driver.page_source
+    full_shot(driver, "retailer_5_audit_log_en")

@@ -193,8 +193,9 @@ def list_deposits(fake: FakeBling, req: Request) -> Response:
     deps = [fake.catalog.deposits[d] for d in sorted(fake.catalog.deposits)]
     if "descricao" in req.params:
         deps = [d for d in deps if req.params["descricao"].lower() in d["descricao"].lower()]
-    if "situacao" in req.params:
-        deps = [d for d in deps if d["situacao"] == req.params["situacao"]]
+    # Bling's OpenAPI: `situacao` defaults to 1 (active deposits only) when omitted.
+    situacao = req.params.get("situacao", 1)
+    deps = [d for d in deps if d["situacao"] == situacao]
     return Response(200, {"data": [deposit_item(d) for d in page(deps, req.params)]})
 
 

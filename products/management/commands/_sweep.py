@@ -65,7 +65,8 @@ class SweepCommand(BaseCommand):
         )
         self._summary(run, time.monotonic() - started)
         if run.status != JobRun.Status.SUCCEEDED:
-            raise CommandError(f"{self.kind} sweep {run.status}: {run.error or 'see the job run'}")
+            status = f"{run.status} ({run.skip_reason})" if run.skip_reason else run.status
+            raise CommandError(f"{self.kind} sweep {status}: {run.error or 'see the job run'}")
 
     def _progress(self, done: int, total: int | None, label: str) -> None:
         now = time.monotonic()
