@@ -83,9 +83,15 @@ class Movement:
     balance: Decimal | None = None
 
 
+_DOCUMENT_KINDS = {"order": "pedido", "nfe": "NF-e", "nfce": "NFC-e"}
+
+
 @dataclass(frozen=True)
 class Sale:
-    """A sale line: `day` is the order date, `seen_at` when blingsync first recorded it."""
+    """A sale line: `day` is the document's date (order date, invoice emission date),
+    `seen_at` when blingsync first recorded it. `source` is "order", "nfe" or "nfce";
+    `same_sale_as` names the document this one repeats (the invoice of an order: one sale,
+    counted once through the other document)."""
 
     order_id: int
     day: date
@@ -94,10 +100,19 @@ class Sale:
     order_number: str = ""
     seen_at: datetime | None = None
     situation_name: str = ""
+    source: str = "order"
+    same_sale_as: str = ""
 
     @property
     def label(self) -> str:
         return self.order_number or str(self.order_id)
+
+    @property
+    def document(self) -> str:
+        """ "pedido 123", "NF-e nº 45", "NFC-e nº 7"."""
+        if self.source == "order":
+            return f"pedido {self.label}"
+        return f"{_DOCUMENT_KINDS.get(self.source, self.source)} nº {self.label}"
 
 
 @dataclass(frozen=True)
@@ -167,12 +182,29 @@ def _moment(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
+def _shown(labels: list[str]) -> str:
+    return ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
+
+
 def _orders(sales: Sequence[Sale]) -> str:
-    labels = list(dict.fromkeys(sale.label for sale in sales))
-    if len(labels) == 1:
-        return f"no pedido {labels[0]}"
-    shown = ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
-    return f"nos pedidos {shown}"
+    """Where it was sold: "no pedido 123", "nos pedidos 1, 2", "na NFC-e nº 7", "nos
+    documentos pedido 1, NF-e nº 45"."""
+    if all(sale.source == "order" for sale in sales):
+        labels = list(dict.fromkeys(sale.label for sale in sales))
+        if len(labels) == 1:
+            return f"no pedido {labels[0]}"
+        return f"nos pedidos {_shown(labels)}"
+    documents = list(dict.fromkeys(sale.document for sale in sales))
+    if len(documents) == 1:
+        return f"na {documents[0]}"
+    return f"nos documentos {_shown(documents)}"
+
+
+def _not_counted(sales: Sequence[Sale]) -> str:
+    if all(sale.source == "order" for sale in sales):
+        return f"só há pedidos cancelados ({', '.join(s.label for s in sales)})"
+    documents = ", ".join(dict.fromkeys(f"{s.document} {s.situation_name}".strip() for s in sales))
+    return f"só há vendas canceladas ou não autorizadas ({documents})"
 
 
 def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
@@ -241,9 +273,11 @@ def _evidence(
         "sales": [
             {
                 "order": s.label,
+                "source": s.source,
                 "day": s.day.isoformat(),
                 "qty": str(s.quantity),
                 "counted": s.counted,
+                **({"same_sale_as": s.same_sale_as} if s.same_sale_as else {}),
             }
             for s in sales
         ],
@@ -309,7 +343,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         oldest = (facts.now - timedelta(days=facts.unanchored_days)).astimezone(tz).date()
         sales_since = [s for s in sales_since if s.day >= oldest]
     counted = sorted((s for s in sales_since if s.counted), key=lambda s: (s.day, s.order_id))
-    cancelled = [s for s in sales_since if not s.counted]
+    # The invoice of a counted order is the same sale: neither counted again nor "cancelled".
+    cancelled = [s for s in sales_since if not s.counted and not s.same_sale_as]
     evidence = _evidence(anchor, after, sales_since)
     stock_text = f"saldo disponível {_num(stock)}"
     # The first movement after the anchor is when the ledger saw it go to zero.
@@ -333,8 +368,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         if cancelled:
             return keep(
                 Rule.CANCELLED_ONLY,
-                f"só há pedidos cancelados ({', '.join(s.label for s in cancelled)}) "
-                f"{anchor_text}: cancelados não contam como venda; {stock_text}",
+                f"{_not_counted(cancelled)} {anchor_text}: cancelados não contam como venda; "
+                f"{stock_text}",
             )
         if anchor is None and not ordered and not facts.sales:
             return keep(

@@ -3,13 +3,14 @@ evidence ledger."""
 
 from products.models.categories import Category, CategoryRule
 from products.models.codes import CodeAssignment, CodeCounter
-from products.models.evidence import ProductStockState, SaleLine, StockMovement
+from products.models.evidence import InvoiceRecord, ProductStockState, SaleLine, StockMovement
 
 __all__ = [
     "Category",
     "CategoryRule",
     "CodeAssignment",
     "CodeCounter",
+    "InvoiceRecord",
     "ProductStockState",
     "SaleLine",
     "StockMovement",
