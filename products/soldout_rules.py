@@ -11,7 +11,9 @@ The rule, in the words staff read in the admin:
     (a stock movement that left a positive balance, or a positive balance blingsync itself
     observed when it read the product); with none known (e.g. stock webhooks started after
     the last restock), only the sales of the last `unanchored_days` (30) count;
-  - at least one counted sale (cancelled orders do not count) happened since the anchor;
+  - at least one counted sale (cancelled orders do not count, nor cancelled, rejected or
+    pending invoices; an order and the invoice issued from it are one sale) happened since
+    the anchor;
   - no manual balance (`B`) was recorded after the anchor (every movement after the anchor
     left the product at zero or below, so a `B` there is what zeroed it);
   - no unexplained exit: what left the stock since the anchor (the `S` quantities recorded,
@@ -27,7 +29,8 @@ The rule, in the words staff read in the admin:
 * An **inactive** product is reactivated only when blingsync deactivated it and its available
   stock is positive again; products staff deactivated by hand are never reactivated.
 
-Orders carry a date, not a time. A sale counts as "since the anchor" when its date is after
+Sales are orders, NF-e and NFC-e (`Sale.source`). Orders and invoices carry a date (an
+invoice's emission date) for the rule, not a time. A sale counts as "since the anchor" when its date is after
 the anchor's local date, or the same date and blingsync first saw the order at or after the
 anchor (an order recorded late by the sweep therefore counts: erring towards the evidence we
 have rather than inventing an order of events we cannot know).
