@@ -273,3 +273,34 @@ def test_the_sweep_costs_list_pages_plus_one_detail_per_new_invoice(fake_bling, 
     again = api_calls(fake_bling, start)
     assert [r for r in again if r.path.startswith(("/nfe/", "/nfce/"))] == []
     assert len(again) == 5 and rerun.changed == 0
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_the_command_refuses_to_run_without_a_connection(fake_bling, db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="invoices sweep"):
+        sweep()
+    assert fake_bling.calls() == []
+
+
+def test_limit_full_and_dry_run(fake_bling, live):
+    from django.core.management import CommandError
+
+    stocked(fake_bling, live.memoria, "MEMO00060", 5)
+    for _ in range(3):
+        fake_bling.add_invoice(kind="nfce", items=[("MEMO00060", 1)])
+
+    limited, _out = sweep("--limit", "1")
+    assert limited.changed == 1 and SaleLine.objects.count() == 1
+
+    full, _out = sweep("--full", "--dry-run")
+    assert full.status == JobRun.Status.SUCCEEDED and full.params["full"] is True
+    assert full.details["dry_run"] is True
+    assert SaleLine.objects.count() == 3  # the ledger is blingsync's own: recorded in dry-run
+    assert situation_writes(fake_bling) == []
+
+    with pytest.raises(CommandError, match="--full and --since"):
+        sweep("--full", "--since", "2026-01-01")
