@@ -198,3 +198,15 @@ def connection_disconnected_reason(connection: BlingConnection | None) -> str:
             connection.last_refresh_error or _("o Bling recusou o token de renovação.")
         )
     return ""
+
+
+def connection_situations_refused_set(*, refused: bool) -> None:
+    """Remember whether /situacoes/modulos answers 403 (no Situações scope); the dashboard
+    shows it. Only a change is written (this runs on every situation lookup)."""
+    from django.utils import timezone
+
+    rows = BlingConnection.objects.all()
+    if refused:
+        rows.filter(situations_refused_at__isnull=True).update(situations_refused_at=timezone.now())
+    else:
+        rows.filter(situations_refused_at__isnull=False).update(situations_refused_at=None)

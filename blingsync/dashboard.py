@@ -42,6 +42,8 @@ class ConnectionSummary:
     last_refresh_error: str
     connect_url: str
     admin_url: str | None
+    # /situacoes/modulos answered 403: orders are judged by `situacao.valor` (since when).
+    situations_refused_at: datetime | None = None
 
     @property
     def expires_in(self) -> str:
@@ -162,6 +164,7 @@ def dashboard_connection() -> ConnectionSummary:
         last_refresh_error=conn.last_refresh_error,
         connect_url=bling_connect_url(),
         admin_url=reverse("admin:blingsync_blingconnection_change", args=[conn.pk]),
+        situations_refused_at=conn.situations_refused_at,
     )
 
 

@@ -23,6 +23,7 @@ SCHEDULES = [
     ScheduleSpec("codes", 15),
     ScheduleSpec("stock", 30),
     ScheduleSpec("orders", 10),
+    ScheduleSpec("invoices", 10),
     ScheduleSpec("categories", 24 * 60),
     ScheduleSpec("tokens", 60),
     ScheduleSpec("events", 60),

@@ -1,13 +1,18 @@
 """Recording the sold-out evidence: stock movements (stock webhooks) and sale lines (orders).
 
 Called by the webhook processing (`stock.*`, `virtual_stock.updated`, `order.*`) and by the
-orders sweep. Both records are idempotent: a movement is stored once per webhook event, and
-re-reading an order replaces all of its lines, so duplicates and replays change nothing.
+orders sweep (invoices: `products.invoice_evidence`). Both records are idempotent: a movement
+is stored once per webhook event, and re-reading a document replaces all of its lines, so
+duplicates and replays change nothing.
 
 Order situations are resolved by name through `/situacoes/modulos` (never hard-coded ids):
 an order whose situation is "Cancelado" (any case or accents, also custom situations whose
 name starts with it, e.g. "Cancelado pelo cliente") does not count as a sale. The names are
-cached per job run, and for a few minutes outside runs (webhook processing).
+cached per job run, and for a few minutes outside runs (webhook processing). When Bling
+refuses `/situacoes/modulos` (403: the app was authorised without the Situações scope), or an
+order's situation id is not among the names, the order is judged by `situacao.valor`
+(0 em aberto, 1 atendido, 2 cancelado, 3 em andamento): 2 does not count. The refusal is
+remembered on the connection and shown once on the dashboard.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from blingsync.bling import catalog
-from blingsync.bling.errors import BlingNotFound
+from blingsync.bling.errors import BlingForbidden, BlingNotFound
 from blingsync.bling.types import Order
 from blingsync.jobrunner import job_current_context
 from products.models import SaleLine, StockMovement
@@ -126,11 +131,17 @@ def stock_movement_from_payload(
 # ---------------------------------------------------------------- order situations
 
 
+# `situacao.valor` of an order, the fallback without the Situações scope (bling-v3.md 7.3).
+ORDER_VALUE_NAMES = {0: "Em aberto", 1: "Atendido", 2: "Cancelado", 3: "Em andamento"}
+ORDER_VALUE_CANCELLED = 2
+
+
 @dataclass
 class _SituationCache:
     key: object = None
     expires: float = 0.0
     names: dict[int, str] | None = None
+    refused: bool = False
 
 
 _situations = _SituationCache()
@@ -144,16 +155,44 @@ def situation_is_cancelled(name: str) -> bool:
 
 
 def order_situation_names() -> dict[int, str]:
-    """{situation id: name} of the sales module, cached per job run (or for 5 minutes)."""
+    """{situation id: name} of the sales module, cached per job run (or for 5 minutes).
+
+    Empty when Bling refuses `/situacoes/modulos` (403, no Situações scope): orders are then
+    judged by `situacao.valor` (see `order_situation_judge`)."""
+    from blingsync.connection import connection_situations_refused_set
+
     ctx = job_current_context()
     key = ("run", ctx.run.pk) if ctx is not None else "process"
     now = time.monotonic()
     if _situations.names is not None and _situations.key == key and now < _situations.expires:
         return _situations.names
-    names = {situation.id: situation.name for situation in catalog.order_situations()}
-    _situations.key, _situations.names = key, names
+    try:
+        names = {situation.id: situation.name for situation in catalog.order_situations()}
+        refused = False
+    except BlingForbidden:
+        logger.warning(
+            "Bling refused /situacoes/modulos (no Situações scope): orders judged by situacao.valor"
+        )
+        names, refused = {}, True
+    connection_situations_refused_set(refused=refused)
+    _situations.key, _situations.names, _situations.refused = key, names, refused
     _situations.expires = now + _SITUATIONS_TTL_SECONDS
     return names
+
+
+def order_situation_judge(*, order: Order, names: dict[int, str]) -> tuple[str, bool]:
+    """(situation name, counts as a sale) of an order: by the situation's name when Bling
+    gave the names, else by `situacao.valor` (2 = cancelado)."""
+    name = names.get(order.situation_id, "") if order.situation_id is not None else ""
+    if name:
+        return name, not situation_is_cancelled(name)
+    if order.situation_value is not None:
+        value = order.situation_value
+        label = ORDER_VALUE_NAMES.get(value, f"valor {value}")
+        return label, value != ORDER_VALUE_CANCELLED
+    if order.situation_id is not None:
+        logger.warning("order %s has unknown situation %s", order.id, order.situation_id)
+    return "", True
 
 
 def order_situations_cache_clear() -> None:
@@ -181,12 +220,29 @@ def order_lines_replace(*, order: Order, situations: dict[int, str] | None = Non
     """Replace the sale lines of `order` (already read from Bling); returns the line count."""
     if situations is None:
         situations = order_situation_names() if order.situation_id is not None else {}
-    name = situations.get(order.situation_id, "") if order.situation_id is not None else ""
-    if order.situation_id is not None and not name:
-        logger.warning("order %s has unknown situation %s", order.id, order.situation_id)
-    counted = not situation_is_cancelled(name)
+    name, counted = order_situation_judge(order=order, names=situations)
     order_day = order.date or timezone.localdate()
-    return _lines_replace(order, name, counted, order_day)
+    lines = [
+        SaleLine(
+            order_number=str(order.number or ""),
+            line=index,
+            bling_product_id=item.product_id,
+            product_code=item.code or "",
+            quantity=item.quantity,
+            situation_id=order.situation_id,
+            situation_name=name,
+            counted=counted,
+            order_date=order_day,
+            linked_invoice_id=order.invoice_id,
+            store_order_number=order.store_number[:60],
+        )
+        for index, item in enumerate(order.items, start=1)
+        # Free-text items (no product in the catalog) are no evidence of anything.
+        if item.product_id
+    ]
+    count = sale_lines_replace(source=SaleLine.Source.ORDER, document_id=order.id, lines=lines)
+    sale_links_update(order_id=order.id, invoice_id=order.invoice_id, store=order.store_number)
+    return count
 
 
 _LINE_FIELDS = [
@@ -198,66 +254,89 @@ _LINE_FIELDS = [
     "situation_name",
     "counted",
     "order_date",
+    "linked_invoice_id",
+    "sale_order_id",
+    "store_order_number",
     "recorded_at",
 ]
 
 
-def _lines_replace(order: Order, name: str, counted: bool, order_day: date) -> int:
-    """Upsert the order's lines by (order, item number), then drop the items it no longer has.
+def sale_lines_replace(*, source: str, document_id: int, lines: list[SaleLine]) -> int:
+    """Upsert a document's lines by (source, document, item number), then drop the items it
+    no longer has; returns the line count.
 
     An upsert rather than delete-and-insert: a webhook and the sweep may replace the same
-    order at once, and ON CONFLICT lets both finish with one set of lines (no unique-key
+    document at once, and ON CONFLICT lets both finish with one set of lines (no unique-key
     error for the loser). `first_seen_at` is never overwritten.
     """
     now = timezone.now()
-    first_seen = (
-        SaleLine.objects.filter(order_id=order.id).aggregate(first=Min("first_seen_at"))["first"]
-        or now
-    )
-    lines = [
-        SaleLine(
-            order_id=order.id,
-            order_number=str(order.number or ""),
-            line=index,
-            bling_product_id=item.product_id,
-            product_code=item.code or "",
-            quantity=item.quantity,
-            situation_id=order.situation_id,
-            situation_name=name,
-            counted=counted,
-            order_date=order_day,
-            first_seen_at=first_seen,
-            recorded_at=now,
-        )
-        for index, item in enumerate(order.items, start=1)
-        # Free-text items (no product in the catalog) are no evidence of anything.
-        if item.product_id
-    ]
+    rows = SaleLine.objects.filter(source=source, order_id=document_id)
+    first_seen = rows.aggregate(first=Min("first_seen_at"))["first"] or now
+    for line in lines:
+        line.source, line.order_id = source, document_id
+        line.first_seen_at, line.recorded_at = first_seen, now
     with transaction.atomic():
         if lines:
             SaleLine.objects.bulk_create(
                 lines,
                 update_conflicts=True,
-                unique_fields=["order_id", "line"],
+                unique_fields=["source", "order_id", "line"],
                 update_fields=_LINE_FIELDS,
             )
-        SaleLine.objects.filter(order_id=order.id).exclude(
-            line__in=[line.line for line in lines]
-        ).delete()
+        rows.exclude(line__in=[line.line for line in lines]).delete()
     return len(lines)
+
+
+INVOICE_SOURCES = (SaleLine.Source.NFE, SaleLine.Source.NFCE)
+
+
+def sale_links_update(*, order_id: int, invoice_id: int | None, store: str) -> int:
+    """An order and the invoice issued from it are one sale: mark the invoice's lines with the
+    order (by the order's `notaFiscal.id`, or the same store order number)."""
+    links = Q()
+    if invoice_id:
+        links |= Q(order_id=invoice_id)
+    if store.strip():
+        links |= Q(store_order_number=store.strip())
+    if not links:
+        return 0
+    return (
+        SaleLine.objects.filter(source__in=INVOICE_SOURCES)
+        .filter(links)
+        .exclude(sale_order_id=order_id)
+        .update(sale_order_id=order_id)
+    )
+
+
+def sale_order_of_invoice(*, invoice_id: int, store: str) -> int | None:
+    """The recorded order an invoice was issued from (its `notaFiscal.id` names the invoice,
+    or it has the invoice's store order number), or None."""
+    links = Q(linked_invoice_id=invoice_id)
+    if store.strip():
+        links |= Q(store_order_number=store.strip())
+    return (
+        SaleLine.objects.filter(source=SaleLine.Source.ORDER)
+        .filter(links)
+        .values_list("order_id", flat=True)
+        .first()
+    )
 
 
 def order_forget(*, order_id: int) -> int:
     """`order.deleted`: the order's lines no longer count; returns how many were removed."""
-    deleted, _detail = SaleLine.objects.filter(order_id=order_id).delete()
+    deleted, _detail = SaleLine.objects.filter(
+        source=SaleLine.Source.ORDER, order_id=order_id
+    ).delete()
+    SaleLine.objects.filter(source__in=INVOICE_SOURCES, sale_order_id=order_id).update(
+        sale_order_id=None
+    )
     return deleted
 
 
-def order_product_ids(*, order_id: int) -> list[int]:
-    """The products of a recorded order (to evaluate them after an order event)."""
-    return sorted(
-        set(SaleLine.objects.filter(order_id=order_id).values_list("bling_product_id", flat=True))
-    )
+def order_product_ids(*, order_id: int, source: str = SaleLine.Source.ORDER) -> list[int]:
+    """The products of a recorded document (to evaluate them after its event)."""
+    rows = SaleLine.objects.filter(source=source, order_id=order_id)
+    return sorted(set(rows.values_list("bling_product_id", flat=True)))
 
 
 # ---------------------------------------------------------------- parsing helpers

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -419,7 +419,59 @@ def _evidence_load(
         sales[kit_line.part_id].append(
             _sale(kit_line.line, quantity=kit_line.quantity, kit_name=kit_line.kit_name)
         )
+    # Kit lines included: a kit sold by an order and by the NF-e issued from it is one sale.
+    invoice_ids = {
+        sale.order_id
+        for product_sales in sales.values()
+        for sale in product_sales
+        if sale.source != SaleLine.Source.ORDER
+    }
+    links = dict(
+        SaleLine.objects.filter(order_id__in=invoice_ids, sale_order_id__isnull=False)
+        .exclude(source=SaleLine.Source.ORDER)
+        .values_list("order_id", "sale_order_id")
+    )
+    for product_id, product_sales in sales.items():
+        sales[product_id] = sales_one_per_sale(sales=product_sales, order_of_invoice=links)
     return movements, sales
+
+
+def sales_one_per_sale(*, sales: list[Sale], order_of_invoice: dict[int, int]) -> list[Sale]:
+    """An order and the invoice issued from it are one sale: within such a pair (or any
+    group sharing one order) one document counts, the order when it counts, else the
+    counted document with the largest quantity; the others are kept, marked `same_sale_as`,
+    and not counted."""
+
+    def key(sale: Sale) -> tuple[str, int]:
+        if sale.source == SaleLine.Source.ORDER:
+            return ("order", sale.order_id)
+        order_id = order_of_invoice.get(sale.order_id)
+        return ("order", order_id) if order_id else (sale.source, sale.order_id)
+
+    groups: dict[tuple[str, int], list[Sale]] = defaultdict(list)
+    for sale in sales:
+        groups[key(sale)].append(sale)
+    out: list[Sale] = []
+    for group in groups.values():
+        documents = {(s.source, s.order_id) for s in group}
+        if len(documents) == 1:
+            out.extend(group)
+            continue
+        counted: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+        for s in group:
+            if s.counted:
+                counted[(s.source, s.order_id)] += s.quantity
+        keeper = None
+        if counted:
+            keeper = max(counted, key=lambda doc: (doc[0] == "order", counted[doc]))
+        keeper_label = next((s.document for s in group if (s.source, s.order_id) == keeper), "")
+        for s in group:
+            if keeper is None or (s.source, s.order_id) == keeper:
+                out.append(s)
+            else:
+                out.append(replace(s, counted=False, same_sale_as=keeper_label))
+    out.sort(key=lambda s: (s.day, s.order_id))
+    return out
 
 
 def _sale(line: SaleLine, *, quantity: Decimal | None = None, kit_name: str = "") -> Sale:
@@ -432,6 +484,7 @@ def _sale(line: SaleLine, *, quantity: Decimal | None = None, kit_name: str = ""
         seen_at=line.first_seen_at,
         situation_name=line.situation_name,
         kit_name=kit_name,
+        source=line.source,
     )
 
 

@@ -11,7 +11,9 @@ The rule, in the words staff read in the admin:
     (a stock movement that left a positive balance, or a positive balance blingsync itself
     observed when it read the product); with none known (e.g. stock webhooks started after
     the last restock), only the sales of the last `unanchored_days` (30) count;
-  - at least one counted sale (cancelled orders do not count) happened since the anchor;
+  - at least one counted sale (cancelled orders do not count, nor cancelled, rejected or
+    pending invoices; an order and the invoice issued from it are one sale) happened since
+    the anchor;
   - no manual balance (`B`) was recorded after the anchor (every movement after the anchor
     left the product at zero or below, so a `B` there is what zeroed it);
   - no unexplained exit: what left the stock since the anchor (the `S` quantities recorded,
@@ -27,13 +29,16 @@ The rule, in the words staff read in the admin:
 * An **inactive** product is reactivated only when blingsync deactivated it and its available
   stock is positive again; products staff deactivated by hand are never reactivated.
 
+Sales are orders, NF-e and NFC-e (`Sale.source`). Orders and invoices carry a date (an
+invoice's emission date) for the rule, not a time.
+
 Kits (compositions, `formato` "E"): the sales of a kit that posts its stock on its parts
 (`lancamentoEstoque` A or M) are sales of each part, times the part's quantity in the kit
 (`Sale.kit_name` says which kit; the reason reads "vendido no kit X (pedido nº …)"). A kit of
 virtual stock (`tipoEstoque` V) has no balance of its own and is judged by its parts with
 `kit_decide` (below); a physical kit is judged like any product with `sold_out_decide`.
 
-Orders carry a date, not a time. A sale counts as "since the anchor" when its date is after
+A sale counts as "since the anchor" when its date is after
 the anchor's local date, or the same date and blingsync first saw the order at or after the
 anchor (an order recorded late by the sweep therefore counts: erring towards the evidence we
 have rather than inventing an order of events we cannot know).
@@ -95,9 +100,15 @@ class Movement:
     balance: Decimal | None = None
 
 
+_DOCUMENT_KINDS = {"order": "pedido", "nfe": "NF-e", "nfce": "NFC-e"}
+
+
 @dataclass(frozen=True)
 class Sale:
-    """A sale line: `day` is the order date, `seen_at` when blingsync first recorded it."""
+    """A sale line: `day` is the document's date (order date, invoice emission date),
+    `seen_at` when blingsync first recorded it. `source` is "order", "nfe" or "nfce";
+    `same_sale_as` names the document this one repeats (the invoice of an order: one sale,
+    counted once through the other document)."""
 
     order_id: int
     day: date
@@ -109,10 +120,19 @@ class Sale:
     # Set when this is a kit's sale counted for one of its parts (quantity already times
     # the part's quantity in the kit).
     kit_name: str = ""
+    source: str = "order"
+    same_sale_as: str = ""
 
     @property
     def label(self) -> str:
         return self.order_number or str(self.order_id)
+
+    @property
+    def document(self) -> str:
+        """ "pedido 123", "NF-e nº 45", "NFC-e nº 7"."""
+        if self.source == "order":
+            return f"pedido {self.label}"
+        return f"{_DOCUMENT_KINDS.get(self.source, self.source)} nº {self.label}"
 
 
 @dataclass(frozen=True)
@@ -192,22 +212,41 @@ def _moment(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
-def _labels(sales: Sequence[Sale]) -> tuple[int, str]:
-    labels = list(dict.fromkeys(sale.label for sale in sales))
-    shown = ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
-    return len(labels), shown
+def _shown(labels: list[str]) -> str:
+    return ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
+
+
+def _documents(sales: Sequence[Sale]) -> str:
+    """Where it was sold: "no pedido 123", "nos pedidos 1, 2", "na NFC-e nº 7", "nos
+    documentos pedido 1, NF-e nº 45"."""
+    if all(sale.source == "order" for sale in sales):
+        labels = list(dict.fromkeys(sale.label for sale in sales))
+        if len(labels) == 1:
+            return f"no pedido {labels[0]}"
+        return f"nos pedidos {_shown(labels)}"
+    documents = list(dict.fromkeys(sale.document for sale in sales))
+    if len(documents) == 1:
+        return f"na {documents[0]}"
+    return f"nos documentos {_shown(documents)}"
+
+
+def _kit_documents(sales: Sequence[Sale]) -> str:
+    """A kit's sales as they follow its name: "pedido nº 5", "pedidos nº 5, 6", "NF-e nº 45"."""
+    if all(sale.source == "order" for sale in sales):
+        labels = list(dict.fromkeys(sale.label for sale in sales))
+        return f"pedido{'' if len(labels) == 1 else 's'} nº {_shown(labels)}"
+    return _shown(list(dict.fromkeys(sale.document for sale in sales)))
 
 
 def _orders(sales: Sequence[Sale]) -> str:
-    """ "no pedido 7", "nos pedidos 7, 8", and for kits' sales "vendido no kit X (pedido nº 5)"."""
+    """Where it was sold (`_documents`), and for kits' sales "vendido no kit X (pedido nº 5)"."""
     texts = []
     direct = [sale for sale in sales if not sale.kit_name]
     if direct:
-        count, shown = _labels(direct)
-        texts.append(f"no pedido {shown}" if count == 1 else f"nos pedidos {shown}")
+        texts.append(_documents(direct))
     for kit in dict.fromkeys(sale.kit_name for sale in sales if sale.kit_name):
-        count, shown = _labels([sale for sale in sales if sale.kit_name == kit])
-        texts.append(f"vendido no kit {kit} (pedido{'' if count == 1 else 's'} nº {shown})")
+        kit_sales = [sale for sale in sales if sale.kit_name == kit]
+        texts.append(f"vendido no kit {kit} ({_kit_documents(kit_sales)})")
     return " e ".join(texts)
 
 
@@ -215,6 +254,13 @@ def _orders_after(sales: Sequence[Sale]) -> str:
     """`_orders` as it follows "N unidades vendidas" (a space, or ": " before a kit's)."""
     direct = any(not sale.kit_name for sale in sales)
     return f"{' ' if direct else ': '}{_orders(sales)}"
+
+
+def _not_counted(sales: Sequence[Sale]) -> str:
+    if all(sale.source == "order" for sale in sales):
+        return f"só há pedidos cancelados ({', '.join(s.label for s in sales)})"
+    documents = ", ".join(dict.fromkeys(f"{s.document} {s.situation_name}".strip() for s in sales))
+    return f"só há vendas canceladas ou não autorizadas ({documents})"
 
 
 def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
@@ -294,10 +340,12 @@ def _evidence(
         "sales": [
             {
                 "order": s.label,
+                "source": s.source,
                 "day": s.day.isoformat(),
                 "qty": str(s.quantity),
                 "counted": s.counted,
                 **({"kit": s.kit_name} if s.kit_name else {}),
+                **({"same_sale_as": s.same_sale_as} if s.same_sale_as else {}),
             }
             for s in sales
         ],
@@ -411,7 +459,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         oldest = (facts.now - timedelta(days=facts.unanchored_days)).astimezone(tz).date()
         sales_since = [s for s in sales_since if s.day >= oldest]
     counted = sorted((s for s in sales_since if s.counted), key=lambda s: (s.day, s.order_id))
-    cancelled = [s for s in sales_since if not s.counted]
+    # The invoice of a counted order is the same sale: neither counted again nor "cancelled".
+    cancelled = [s for s in sales_since if not s.counted and not s.same_sale_as]
     evidence = _evidence(anchor, after, sales_since)
     stock_text = f"saldo disponível {_num(stock)}"
     # The first movement after the anchor is when the ledger saw it go to zero.
@@ -441,8 +490,8 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         if cancelled:
             return keep(
                 Rule.CANCELLED_ONLY,
-                f"só há pedidos cancelados ({', '.join(s.label for s in cancelled)}) "
-                f"{anchor_text}: cancelados não contam como venda; {stock_text}",
+                f"{_not_counted(cancelled)} {anchor_text}: cancelados não contam como venda; "
+                f"{stock_text}",
                 orders=list(dict.fromkeys(s.label for s in cancelled)),
             )
         if anchor is None and not ordered and not facts.sales:

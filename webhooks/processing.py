@@ -12,10 +12,16 @@
   `stock.*`, `virtual_stock.updated` -> ledger movement + debounced sold-out evaluation (of
   the product and of the virtual kits made of it);
   `order.created|updated` -> sales ledger, then a debounced evaluation of the order's
-  products (and the parts its kits post on) whose last recorded balance is zero or less (a stock event that arrived *before*
-  its order found no sales evidence yet; if the balance is still positive, the stock event
+  products (and the parts its kits post on) whose last recorded balance is zero or less (a
+  stock event that arrived *before* its order found no sales evidence yet; if the balance is still positive, the stock event
   that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
-  is forgotten; anything else -> `ignored`.
+  is forgotten; `invoice.created|updated` (NF-e) and `consumer_invoice.created|updated`
+  (NFC-e) -> the invoice is re-read into the sales ledger (an incoming NF-e, `tipo` 0, is
+  ignored without a call), then the same debounced evaluation of its products at zero;
+  `invoice.deleted` / `consumer_invoice.deleted` -> the invoice is forgotten;
+  `virtual_stock.updated` with `vinculoComplexo: true` -> also the linked products'
+  balances, fetched in batches (`products.linked_stock`), and an evaluation of those whose
+  verdict may change; anything else -> `ignored`.
 - **Failures**: `attempts` + 1, `last_error`, retried after 1, 5, 25 and 125 minutes
   (`next_attempt_at`, a one-off schedule, and the `events` job as a safety net), then left
   `failed` with its error for staff ("reprocess" in the admin).
@@ -51,6 +57,9 @@ ECHO_WINDOW = timedelta(minutes=10)
 PRODUCT_CHANGED = {"product.created", "product.updated"}
 STOCK_EVENTS = {"stock.created", "stock.updated", "stock.deleted", "virtual_stock.updated"}
 ORDER_CHANGED = {"order.created", "order.updated"}
+INVOICE_RESOURCES = ("invoice", "consumer_invoice")
+INVOICE_CHANGED = {f"{r}.{a}" for r in INVOICE_RESOURCES for a in ("created", "updated")}
+INVOICE_DELETED = {f"{r}.deleted" for r in INVOICE_RESOURCES}
 
 Status = WebhookEvent.Status
 
@@ -186,6 +195,10 @@ def _route(event: WebhookEvent) -> _Outcome:
             return _order_changed(event)
         if kind == "order.deleted":
             return _order_deleted(event)
+        if kind in INVOICE_CHANGED:
+            return _invoice_changed(event, data)
+        if kind in INVOICE_DELETED:
+            return _invoice_deleted(event)
     except BlingNotFound as exc:
         # Deleted in Bling after the event was sent: there is nothing left to act on.
         return _Outcome(Status.PROCESSED, f"não encontrado no Bling (excluído depois?): {exc}")
@@ -310,7 +323,26 @@ def _stock_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
         stock_evaluation_request(product_id=kit_id, event_id=event.event_id or "")
     if kits:
         note += f"; {len(kits)} kit(s) virtual(is) com esta peça também"
+    if event.event_type == "virtual_stock.updated" and data.get("vinculoComplexo") is True:
+        note += "; " + _linked_refresh(event, product_id)
     return _Outcome(Status.PROCESSED, note)
+
+
+def _linked_refresh(event: WebhookEvent, product_id: int) -> str:
+    from products.linked_stock import linked_stock_refresh
+
+    refreshed = linked_stock_refresh(
+        product_id=product_id,
+        occurred_at=event.event_date or event.received_at,
+        event_id=event.event_id or "",
+    )
+    for linked_id in refreshed.to_evaluate:
+        stock_evaluation_request(product_id=linked_id, event_id=event.event_id or "")
+    return (
+        f"vínculo complexo: {refreshed.linked} produto(s) vinculado(s), "
+        f"{refreshed.balances} saldo(s) lido(s), {len(refreshed.to_evaluate)} avaliação(ões) "
+        "pedida(s)"
+    )
 
 
 def _order_changed(event: WebhookEvent) -> _Outcome:
@@ -329,15 +361,16 @@ def _order_changed(event: WebhookEvent) -> _Outcome:
     return _Outcome(Status.PROCESSED, note)
 
 
-def _products_at_zero(order_id: int) -> list[int]:
-    """Products of the order whose last balance in the ledger is zero or less."""
+def _products_at_zero(order_id: int, source: str = "order") -> list[int]:
+    """Products of the document whose last balance in the ledger is zero or less."""
     from products.evidence import order_product_ids
     from products.kits import order_products_and_parts
     from products.models import StockMovement
 
     zeroed = []
     # A kit's sale is also a sale of the parts it posts on (lancamentoEstoque A or M).
-    for product_id in order_products_and_parts(product_ids=order_product_ids(order_id=order_id)):
+    ids = order_product_ids(order_id=order_id, source=source)
+    for product_id in order_products_and_parts(product_ids=ids):
         last = (
             StockMovement.objects.filter(bling_product_id=product_id, virtual_total__isnull=False)
             .order_by("-occurred_at", "-id")
@@ -356,3 +389,43 @@ def _order_deleted(event: WebhookEvent) -> _Outcome:
         return _Outcome(Status.IGNORED, "evento de pedido sem id")
     order_forget(order_id=event.resource_id)
     return _Outcome(Status.PROCESSED, "pedido esquecido (excluído no Bling)")
+
+
+def _invoice_source(event: WebhookEvent) -> str:
+    from products.invoice_evidence import INVOICE_EVENT_SOURCES
+
+    return INVOICE_EVENT_SOURCES[event.event_type.split(".", 1)[0]]
+
+
+def _invoice_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
+    from products.invoice_evidence import invoice_record
+
+    invoice_id = event.resource_id
+    if invoice_id is None:
+        return _Outcome(Status.IGNORED, "evento de nota fiscal sem id")
+    if str(data.get("tipo")) == "0":
+        # An incoming NF-e (purchase, return from a customer) is no sale: no call needed.
+        return _Outcome(Status.IGNORED, "nota fiscal de entrada: não é venda")
+    source = _invoice_source(event)
+    recorded = invoice_record(source=source, invoice_id=invoice_id)
+    if not recorded.is_sale:
+        return _Outcome(Status.PROCESSED, "nota fiscal lida: não é uma venda")
+    zeroed = _products_at_zero(invoice_id, source=source)
+    for product_id in zeroed:
+        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
+    note = f"nota fiscal registrada ({recorded.lines} item(ns)"
+    note += ", conta como venda)" if recorded.counted else ", não conta como venda)"
+    if recorded.unresolved:
+        note += f"; {recorded.unresolved} código(s) sem produto"
+    if zeroed:
+        note += f"; avaliação de estoque pedida para {len(zeroed)} produto(s) zerado(s)"
+    return _Outcome(Status.PROCESSED, note)
+
+
+def _invoice_deleted(event: WebhookEvent) -> _Outcome:
+    from products.invoice_evidence import invoice_forget
+
+    if event.resource_id is None:
+        return _Outcome(Status.IGNORED, "evento de nota fiscal sem id")
+    invoice_forget(source=_invoice_source(event), invoice_id=event.resource_id)
+    return _Outcome(Status.PROCESSED, "nota fiscal esquecida (excluída no Bling)")

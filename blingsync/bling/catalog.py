@@ -18,13 +18,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from blingsync.bling.client import api_items, api_request
+from blingsync.bling.client import api_items, api_pages, api_request
 from blingsync.bling.types import (
     BlingCategory,
     BlingProduct,
     Company,
     Deposit,
     DepositBalance,
+    Invoice,
+    InvoiceItem,
+    InvoiceSummary,
     Order,
     OrderItem,
     OrderSituation,
@@ -404,12 +407,19 @@ def order_get(*, order_id: int) -> Order:
         for line in item.get("itens") or []
         if isinstance(line, dict)
     )
+    situation = item.get("situacao") if isinstance(item.get("situacao"), dict) else {}
+    value = situation.get("valor")
     return Order(
         id=int(item.get("id") or order_id),
         number=str(item.get("numero") or ""),
         date=_date(item.get("data")),
-        situation_id=_id_of(item.get("situacao")),
+        situation_id=_id_of(situation),
         items=items,
+        situation_value=int(value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else None,
+        invoice_id=_id_of(item.get("notaFiscal")),
+        store_number=str(item.get("numeroLoja") or ""),
     )
 
 
@@ -432,6 +442,139 @@ def order_situations() -> list[OrderSituation]:
         OrderSituation(id=int(s["id"]), name=str(s.get("nome") or ""))
         for s in situations
         if isinstance(s, dict)
+    ]
+
+
+# ------------------------------------------------------------------ invoices
+
+# NF-e (`/nfe`) and NFC-e (`/nfce`): list by emission date, then the detail for the items.
+INVOICE_PATHS = {"nfe": "/nfe", "nfce": "/nfce"}
+INVOICE_CANCELLED = 2
+
+
+def _int_value(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def invoice_pages(
+    *,
+    kind: str,
+    issued_since: datetime,
+    issued_until: datetime | None = None,
+    situation: int | None = None,
+) -> Iterator[list[InvoiceSummary]]:
+    """Pages of GET /nfe (outgoing only: `tipo=1`) or GET /nfce by `dataEmissaoInicial/Final`
+    (datetimes; spans over a year are split). Without `situation` Bling leaves cancelled
+    invoices out (OpenAPI: "as notas canceladas não serão incluídas"); `situation=2` lists
+    only those. /nfce has no `tipo` parameter: every NFC-e is a sale to a consumer."""
+    path = INVOICE_PATHS[kind]
+    seen: set[int] = set()
+    for start, stop in _year_windows(issued_since, issued_until):
+        params: list[tuple[str, Any]] = [("dataEmissaoInicial", _bling_datetime(start))]
+        if stop is not None:
+            params.append(("dataEmissaoFinal", _bling_datetime(stop)))
+        if kind == "nfe":
+            params.append(("tipo", "1"))
+        if situation is not None:
+            params.append(("situacao", int(situation)))
+        for items in api_pages(path, params=params, page_size=100):
+            batch = []
+            for item in items:
+                if not isinstance(item, dict) or _int_or_none(item.get("id")) is None:
+                    continue
+                invoice_id = int(item["id"])
+                if invoice_id in seen:
+                    continue
+                seen.add(invoice_id)
+                batch.append(
+                    InvoiceSummary(
+                        kind=kind,
+                        id=invoice_id,
+                        number=str(item.get("numero") or ""),
+                        situation=_int_value(item.get("situacao")),
+                        issued_on=_date(item.get("dataEmissao")),
+                    )
+                )
+            yield batch
+
+
+def invoice_get(*, kind: str, invoice_id: int) -> Invoice:
+    """GET /nfe/{id} or /nfce/{id}: with `itens[].codigo` / `quantidade` (no product id)."""
+    item = _data(api_request("GET", f"{INVOICE_PATHS[kind]}/{int(invoice_id)}")) or {}
+    items = tuple(
+        InvoiceItem(
+            code=str(line.get("codigo") or "").strip(),
+            quantity=_decimal(line.get("quantidade")),
+            item_type=str(line.get("tipo") or "P"),
+        )
+        for line in item.get("itens") or []
+        if isinstance(line, dict)
+    )
+    return Invoice(
+        kind=kind,
+        id=int(item.get("id") or invoice_id),
+        number=str(item.get("numero") or ""),
+        situation=_int_value(item.get("situacao")),
+        issued_on=_date(item.get("dataEmissao")),
+        operation_type=_int_value(item.get("tipo")),
+        purpose=_int_value(item.get("finalidade")),
+        store_order_number=str(item.get("numeroPedidoLoja") or ""),
+        items=items,
+    )
+
+
+def products_by_codes(*, codes: Iterable[str]) -> dict[str, int]:
+    """{code: product id} for the products (any situation, any stock) using `codes`.
+
+    GET /produtos with `codigos[]` and `criterio=5`, once per stock state (`filtroSaldoEstoque`
+    0, 1 and 2): Bling's default (1) would hide exactly the sold-out products an invoice
+    zeroed. Chunks of CODES_PER_CALL codes; complete because every state is asked for.
+    """
+    wanted = sorted({str(c).strip() for c in codes if str(c).strip()})
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted, CODES_PER_CALL):
+        for stock_filter in (STOCK_ZERO, STOCK_POSITIVE, STOCK_NEGATIVE):
+            for product in products_iter(
+                criterio=PRODUCTS_ALL, codes=chunk, stock_filter=stock_filter
+            ):
+                if product.code and product.code in chunk:
+                    found.setdefault(product.code, product.id)
+    return found
+
+
+def compositions_with_component(*, component_id: int) -> list[BlingProduct]:
+    """Compositions (kits) that contain `component_id`: GET /produtos?tipo=E&idComponente=,
+    every situation and stock state (list items carry `estoque.saldoVirtualTotal`)."""
+    found: dict[int, BlingProduct] = {}
+    for stock_filter in (STOCK_ZERO, STOCK_POSITIVE, STOCK_NEGATIVE):
+        params = [
+            ("criterio", PRODUCTS_ALL),
+            ("tipo", "E"),
+            ("idComponente", int(component_id)),
+            ("filtroSaldoEstoque", stock_filter),
+        ]
+        for item in api_items("/produtos", params=params, page_size=100):
+            if isinstance(item, dict) and item.get("id"):
+                product = _product(item)
+                found.setdefault(product.id, product)
+    return list(found.values())
+
+
+def product_component_ids(*, product_id: int) -> list[int]:
+    """The components of a composition (`estrutura.componentes[].produto.id` of its detail)."""
+    item = _data(api_request("GET", f"/produtos/{int(product_id)}")) or {}
+    structure = item.get("estrutura") if isinstance(item.get("estrutura"), dict) else {}
+    return [
+        pid
+        for pid in (
+            _id_of(c.get("produto"))
+            for c in structure.get("componentes") or []
+            if isinstance(c, dict)
+        )
+        if pid
     ]
 
 

@@ -104,6 +104,40 @@ class Order:
     date: date | None
     situation_id: int | None
     items: tuple[OrderItem, ...]
+    situation_value: int | None = None  # `situacao.valor`: 0 em aberto, 1 atendido, 2 cancelado
+    invoice_id: int | None = None  # `notaFiscal.id`: the NF-e / NFC-e issued from the order
+    store_number: str = ""  # `numeroLoja`: the order's number in the store (marketplace)
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    """A list item of GET /nfe or /nfce (no items). `kind` is "nfe" or "nfce"."""
+
+    kind: str
+    id: int
+    number: str
+    situation: int | None  # 1 pendente, 2 cancelada, 4 rejeitada, 5 autorizada, 6, 7, ...
+    issued_on: date | None  # `dataEmissao`
+
+
+@dataclass(frozen=True)
+class InvoiceItem:
+    code: str  # `itens[].codigo`: the SKU (invoices carry no product id)
+    quantity: Decimal
+    item_type: str = "P"  # `tipo`: P product, S service
+
+
+@dataclass(frozen=True)
+class Invoice:
+    kind: str
+    id: int
+    number: str
+    situation: int | None
+    issued_on: date | None
+    operation_type: int | None  # `tipo`: 0 entrada, 1 saída
+    purpose: int | None  # `finalidade`: 1 normal, 4 devolução, ...
+    store_order_number: str  # `numeroPedidoLoja`
+    items: tuple[InvoiceItem, ...]
 
 
 @dataclass(frozen=True)

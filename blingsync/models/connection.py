@@ -35,6 +35,11 @@ class BlingConnection(models.Model):
     # sha256 of the last authorization code exchanged: claimed by conditional UPDATE before
     # the exchange, so a reloaded callback (or a second process) never sends it twice.
     oauth_code_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # Set when /situacoes/modulos answered 403 (authorised without the Situações scope):
+    # orders are then judged by `situacao.valor`, and the dashboard says so.
+    situations_refused_at = models.DateTimeField(
+        _("escopo Situações recusado em"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

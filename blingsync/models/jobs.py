@@ -12,6 +12,7 @@ class JobRun(models.Model):
         CODES = "codes", _("códigos")
         STOCK = "stock", _("estoque esgotado")
         ORDERS = "orders", _("pedidos de venda")
+        INVOICES = "invoices", _("notas fiscais (NF-e e NFC-e)")
         CATEGORIES = "categories", _("categorias")
         TOKENS = "tokens", _("tokens")
         EVENTS = "events", _("eventos (recuperação e retenção)")

@@ -103,7 +103,7 @@ class StockMovementAdmin(_ReadOnly):
 class SaleLineAdmin(_ReadOnly):
     list_display = [
         "order_date",
-        "order_display",
+        "document_display",
         "line",
         "product_link",
         "product_code",
@@ -112,14 +112,17 @@ class SaleLineAdmin(_ReadOnly):
         "counted",
         "first_seen_at",
     ]
-    list_filter = ["counted", "situation_name", "order_date"]
+    list_filter = ["source", "counted", "situation_name", "order_date"]
     date_hierarchy = "order_date"
     search_fields = ["=bling_product_id", "=order_id", "=order_number", "product_code"]
-    search_help_text = _("Busque pelo id do produto, pelo pedido (id ou número) ou pelo código.")
+    search_help_text = _(
+        "Busque pelo id do produto, pelo documento (pedido ou nota fiscal: id ou número) ou "
+        "pelo código."
+    )
 
-    @admin.display(description=_("pedido"), ordering="order_id")
-    def order_display(self, obj: SaleLine) -> str:
-        return f"{obj.order_number} ({obj.order_id})" if obj.order_number else str(obj.order_id)
+    @admin.display(description=_("documento"), ordering="order_id")
+    def document_display(self, obj: SaleLine) -> str:
+        return f"{sale_document(obj)} ({obj.order_id})"
 
     @admin.display(description=_("produto"), ordering="bling_product_id")
     def product_link(self, obj: SaleLine) -> str:
@@ -270,23 +273,26 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             "<tr>" + "<td>{}</td>" * 6 + "</tr>",
         )
 
-    @admin.display(description=_("itens vendidos"))
+    @admin.display(description=_("vendas (pedidos e notas fiscais)"))
     def sales_table(self, obj: ProductStockState) -> str:
-        lines = SaleLine.objects.filter(bling_product_id=obj.bling_product_id)[:_EVIDENCE_ROWS]
+        lines = list(
+            SaleLine.objects.filter(bling_product_id=obj.bling_product_id)[:_EVIDENCE_ROWS]
+        )
+        orders = _order_numbers({line.sale_order_id for line in lines if line.sale_order_id})
         rows = [
             (
                 line.order_date,
-                line.order_number or line.order_id,
+                sale_document(line),
                 _amount(line.quantity),
                 line.situation_name or "—",
-                _("sim") if line.counted else _("não (cancelado)"),
+                _sale_counts(line, orders),
             )
             for line in lines
         ]
         rows = _with_kit_sales(rows, obj.bling_product_id)
         rows = [(day.strftime("%d/%m/%Y"), *rest) for day, *rest in rows]
         return _table(
-            [_("data"), _("pedido"), _("quantidade"), _("situação"), _("conta como venda")],
+            [_("data"), _("venda"), _("quantidade"), _("situação"), _("conta como venda")],
             rows,
             "<tr>" + "<td>{}</td>" * 5 + "</tr>",
         )
@@ -374,8 +380,8 @@ def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:
     kit_rows = [
         (
             k.line.order_date,
-            _("vendido no kit %(kit)s (pedido nº %(order)s)")
-            % {"kit": k.kit_name, "order": k.line.order_number or k.line.order_id},
+            _("vendido no kit %(kit)s (%(document)s)")
+            % {"kit": k.kit_name, "document": sale_document(k.line)},
             _amount(k.quantity),
             k.line.situation_name or "—",
             _("sim") if k.line.counted else _("não (cancelado)"),
@@ -386,6 +392,32 @@ def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:
         return rows
     merged = sorted(rows + kit_rows, key=lambda row: row[0], reverse=True)
     return merged[:_EVIDENCE_ROWS]
+
+
+def sale_document(line: SaleLine) -> str:
+    """ "pedido nº 123", "NF-e nº 45", "NFC-e nº 7" in the admin's language."""
+    number = line.order_number or str(line.order_id)
+    if line.source == SaleLine.Source.NFE:
+        return _("NF-e nº %(numero)s") % {"numero": number}
+    if line.source == SaleLine.Source.NFCE:
+        return _("NFC-e nº %(numero)s") % {"numero": number}
+    return _("pedido nº %(numero)s") % {"numero": number}
+
+
+def _order_numbers(order_ids: set[int]) -> dict[int, str]:
+    rows = SaleLine.objects.filter(source=SaleLine.Source.ORDER, order_id__in=order_ids)
+    return {oid: number or str(oid) for oid, number in rows.values_list("order_id", "order_number")}
+
+
+def _sale_counts(line: SaleLine, orders: dict[int, str]) -> str:
+    if line.sale_order_id:
+        number = orders.get(line.sale_order_id, str(line.sale_order_id))
+        return _("uma venda com o pedido nº %(numero)s (contada uma vez)") % {"numero": number}
+    if line.counted:
+        return _("sim")
+    if line.source == SaleLine.Source.ORDER:
+        return _("não (cancelado)")
+    return _("não (nota %(situacao)s)") % {"situacao": (line.situation_name or "?").lower()}
 
 
 def _table(headers: list, rows: list[tuple], row_format: str) -> str:

@@ -4,7 +4,7 @@ evidence ledger, the kits (compositions) mirror."""
 from products.models.categories import Category, CategoryRule
 from products.models.codes import CodeAssignment, CodeCounter
 from products.models.compositions import Composition, CompositionPart
-from products.models.evidence import ProductStockState, SaleLine, StockMovement
+from products.models.evidence import InvoiceRecord, ProductStockState, SaleLine, StockMovement
 
 __all__ = [
     "Category",
@@ -13,6 +13,7 @@ __all__ = [
     "CodeCounter",
     "Composition",
     "CompositionPart",
+    "InvoiceRecord",
     "ProductStockState",
     "SaleLine",
     "StockMovement",

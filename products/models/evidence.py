@@ -2,7 +2,7 @@
 
 Bling v3 has no per-product movement history with origins (bling-v3.md 6.4), so blingsync
 keeps its own: `StockMovement` rows from `stock.*` / `virtual_stock.updated` webhooks and
-`SaleLine` rows from sales orders. `ProductStockState` remembers, per Bling product, what the
+`SaleLine` rows from sales orders, NF-e and NFC-e. `ProductStockState` remembers, per Bling product, what the
 sold-out rule last decided and why, when the product went to zero (grace period) and whether
 blingsync itself deactivated it (only those are ever reactivated).
 """
@@ -66,22 +66,49 @@ class StockMovement(models.Model):
 
 
 class SaleLine(models.Model):
-    """One item of a sales order. Re-reading an order replaces all of its lines."""
+    """One item of a sale document: a sales order, an NF-e or an NFC-e.
 
-    order_id = models.BigIntegerField(_("pedido"), db_index=True)
-    order_number = models.CharField(_("número do pedido"), max_length=50, blank=True)
+    `order_id`, `order_number` and `order_date` are the document's Bling id, number and date
+    (an order's date, an invoice's emission date); `source` says which kind of document it is.
+    Re-reading a document replaces all of its lines. An order and the invoice issued from it
+    are one sale: the order's `linked_invoice_id` (its `notaFiscal.id`) or a shared store
+    order number (`numeroLoja` / `numeroPedidoLoja`) links them, and the invoice's lines then
+    carry the order in `sale_order_id` (the rule counts the pair once). Room for later
+    evidence (a component "sold inside a kit") is a new `source` value, not a new table.
+    """
+
+    class Source(models.TextChoices):
+        ORDER = "order", _("pedido")
+        NFE = "nfe", _("NF-e")
+        NFCE = "nfce", _("NFC-e")
+
+    source = models.CharField(
+        _("origem"), max_length=10, choices=Source.choices, default=Source.ORDER
+    )
+    order_id = models.BigIntegerField(_("documento"), db_index=True)
+    order_number = models.CharField(_("número do documento"), max_length=50, blank=True)
     line = models.PositiveIntegerField(_("item"), default=1)
     bling_product_id = models.BigIntegerField(_("id do produto no Bling"), db_index=True)
     product_code = models.CharField(_("código"), max_length=60, blank=True)
     quantity = models.DecimalField(_("quantidade"), **_AMOUNT)
-    situation_id = models.BigIntegerField(_("situação do pedido"), null=True, blank=True)
+    situation_id = models.BigIntegerField(_("situação do documento"), null=True, blank=True)
     situation_name = models.CharField(_("nome da situação"), max_length=100, blank=True)
     counted = models.BooleanField(
         _("conta como venda"),
         default=True,
-        help_text=_("Pedidos cancelados não contam como venda."),
+        help_text=_(
+            "Pedidos cancelados e notas canceladas, rejeitadas ou ainda não autorizadas não "
+            "contam como venda."
+        ),
     )
-    order_date = models.DateField(_("data do pedido"))
+    order_date = models.DateField(_("data do documento"))
+    linked_invoice_id = models.BigIntegerField(
+        _("nota fiscal do pedido"), null=True, blank=True, db_index=True
+    )
+    sale_order_id = models.BigIntegerField(
+        _("pedido de origem da nota"), null=True, blank=True, db_index=True
+    )
+    store_order_number = models.CharField(_("número do pedido na loja"), max_length=60, blank=True)
     first_seen_at = models.DateTimeField(_("visto pela primeira vez em"), default=timezone.now)
     recorded_at = models.DateTimeField(_("lido do Bling em"), auto_now=True)
 
@@ -91,11 +118,47 @@ class SaleLine(models.Model):
         ordering = ["-order_date", "-order_id", "line"]
         indexes = [models.Index(fields=["bling_product_id", "order_date"])]
         constraints = [
-            models.UniqueConstraint(fields=["order_id", "line"], name="sale_line_once_per_item")
+            models.UniqueConstraint(
+                fields=["source", "order_id", "line"], name="sale_line_once_per_document_item"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_number or self.order_id}: {self.bling_product_id} x {self.quantity}"
+        return f"{self.document_label}: {self.bling_product_id} x {self.quantity}"
+
+    @property
+    def document_label(self) -> str:
+        """ "pedido nº 123", "NF-e nº 45", "NFC-e nº 7" (the id when there is no number)."""
+        return document_label(self.source, self.order_number or str(self.order_id))
+
+
+def document_label(source: str, number: str) -> str:
+    kind = {"nfe": "NF-e", "nfce": "NFC-e"}.get(source, "pedido")
+    return f"{kind} nº {number}"
+
+
+class InvoiceRecord(models.Model):
+    """An NF-e or NFC-e as the invoices sweep last read it (also one without product items),
+    so a rerun fetches the detail of new invoices and of those whose situation changed only."""
+
+    source = models.CharField(_("origem"), max_length=10, choices=SaleLine.Source.choices)
+    invoice_id = models.BigIntegerField(_("nota fiscal"))
+    number = models.CharField(_("número"), max_length=50, blank=True)
+    situation = models.IntegerField(_("situação"), null=True, blank=True)
+    issued_on = models.DateField(_("emitida em"), null=True, blank=True)
+    lines = models.PositiveIntegerField(_("itens de produto"), default=0)
+    unresolved_codes = models.PositiveIntegerField(_("códigos não encontrados"), default=0)
+    read_at = models.DateTimeField(_("lida do Bling em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("nota fiscal lida")
+        verbose_name_plural = _("notas fiscais lidas")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "invoice_id"], name="invoice_record_once")
+        ]
+
+    def __str__(self) -> str:
+        return document_label(self.source, self.number or str(self.invoice_id))
 
 
 class ProductStockState(models.Model):

@@ -12,11 +12,11 @@ import uuid
 from typing import Any
 
 from . import catalog as catalog_gen
-from . import compositions, oauth, webhooks
+from . import compositions, invoices, oauth, webhooks
 from .errors import too_many_requests
 from .products import new_record
 from .server import API_PREFIX, make_server
-from .state import Catalog, Recorded, TokenCall, now_str
+from .state import ORDER_SITUATION_VALUES, Catalog, Recorded, TokenCall, now_str
 from .stock import apply_balance
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class FakeBling:
             # vinculoComplexo instead of one per kit (compositions.sell).
             self.complex_link_limit = compositions.COMPLEX_LINK_LIMIT
             self.ip_blocked = False
+            # /situacoes/modulos answers 403 (authorised without the Situações scope).
+            self.situations_forbidden = False
             self.rate_limited = 0
             self.missing_jwt_header = 0
             self.webhook_url: str | None = None
@@ -171,6 +173,10 @@ class FakeBling:
     @property
     def orders(self) -> dict[int, dict[str, Any]]:
         return self.catalog.orders
+
+    @property
+    def invoices(self) -> dict[str, dict[int, dict[str, Any]]]:
+        return self.catalog.invoices
 
     @property
     def categories(self) -> dict[int, dict[str, Any]]:
@@ -317,8 +323,11 @@ class FakeBling:
         numero: int | None = None,
         data_alteracao: str | None = None,
         id: int | None = None,  # noqa: A002
+        situacao_valor: int | None = None,
+        numero_loja: str = "",
     ) -> dict[str, Any]:
-        """Add a sales order; ``data`` is "YYYY-MM-DD" (today by default). Stock is not moved."""
+        """Add a sales order; ``data`` is "YYYY-MM-DD" (today by default). Stock is not moved.
+        ``situacao.valor`` follows the situation (ORDER_SITUATION_VALUES) unless given."""
         with self.lock:
             oid = self.catalog.allocate("order", id)
             day = data or dt.date.today().isoformat()
@@ -347,7 +356,7 @@ class FakeBling:
             order = {
                 "id": oid,
                 "numero": numero if numero is not None else len(self.catalog.orders) + 1,
-                "numeroLoja": "",
+                "numeroLoja": numero_loja,
                 "data": day,
                 "dataSaida": day,
                 "dataPrevista": day,
@@ -359,7 +368,12 @@ class FakeBling:
                     "tipoPessoa": "F",
                     "numeroDocumento": "00000000000",
                 },
-                "situacao": {"id": situacao_id, "valor": 0},
+                "situacao": {
+                    "id": situacao_id,
+                    "valor": situacao_valor
+                    if situacao_valor is not None
+                    else ORDER_SITUATION_VALUES.get(situacao_id, 0),
+                },
                 "loja": {"id": 0, "unidadeNegocio": {"id": 0}},
                 "vendedor": {"id": 0},
                 "numeroPedidoCompra": "",
@@ -367,10 +381,77 @@ class FakeBling:
                 "observacoes": "",
                 "observacoesInternas": "",
                 "itens": itens,
+                "notaFiscal": {"id": 0},
                 "dataAlteracao": data_alteracao or now_str(),
             }
             self.catalog.orders[oid] = order
             return order
+
+    def add_invoice(
+        self,
+        items: list[tuple[int | str, float]],
+        kind: str = "nfe",
+        situacao: int = 5,
+        tipo: int = 1,
+        numero: str | None = None,
+        data_emissao: str | None = None,
+        finalidade: int = 1,
+        order_id: int | None = None,
+        numero_pedido_loja: str = "",
+        id: int | None = None,  # noqa: A002
+    ) -> dict[str, Any]:
+        """Add an NF-e (``kind="nfe"``) or NFC-e (``"nfce"``). ``items`` are (product id or
+        code, quantity); the invoice carries codes only, as Bling's does. ``order_id`` marks
+        the order it was issued from (the order's ``notaFiscal.id``). Stock is not moved."""
+        with self.lock:
+            iid = self.catalog.allocate("invoice", id)
+            coded = [
+                (self.catalog.products[ref]["codigo"] if isinstance(ref, int) else ref, qty)
+                for ref, qty in items
+            ]
+            store = self.catalog.invoices[kind]
+            inv = invoices.new_invoice(
+                self,
+                kind=kind,
+                invoice_id=iid,
+                items=coded,
+                situacao=situacao,
+                tipo=tipo,
+                numero=numero or str(len(store) + 1),
+                data_emissao=data_emissao or now_str(),
+                finalidade=finalidade,
+                numero_pedido_loja=numero_pedido_loja,
+            )
+            store[iid] = inv
+            if order_id is not None:
+                self.catalog.orders[order_id]["notaFiscal"] = {"id": iid}
+                self.catalog.orders[order_id]["dataAlteracao"] = now_str()
+            return inv
+
+    def invoice_webhook_data(self, kind: str, invoice_id: int) -> dict[str, Any]:
+        """The ``data`` of an ``invoice.*`` (NF-e) / ``consumer_invoice.*`` (NFC-e) event."""
+        with self.lock:
+            return invoices.webhook_data(self.catalog.invoices[kind][invoice_id])
+
+    def virtual_stock_webhook_data(
+        self, product_id: int, vinculo_complexo: bool = False
+    ) -> dict[str, Any]:
+        """The ``data`` of a ``virtual_stock.updated`` event for ``product_id`` (bling-v3.md
+        8.4). With ``vinculo_complexo`` (more than 200 linked products updated) Bling sends
+        the flag and the product's own balances only: the linked ones must be fetched."""
+        with self.lock:
+            fisico, virtual = self.catalog.totals(product_id)
+            deposits = [
+                {"id": dep, "saldoFisico": bal["fisico"], "saldoVirtual": bal["virtual"]}
+                for dep, bal in sorted(self.catalog.balances.get(product_id, {}).items())
+            ]
+            return {
+                "produto": {"id": product_id},
+                "saldoFisicoTotal": fisico,
+                "saldoVirtualTotal": virtual,
+                "vinculoComplexo": vinculo_complexo,
+                "depositos": deposits,
+            }
 
     def generate_catalog(
         self,

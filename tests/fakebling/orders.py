@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import not_found
+from .errors import ApiError, envelope, not_found
 from .routing import Request, Response, Route, page
 from .state import SALES_MODULE_ID, SITUATION_COLORS
 from .validation import DATE_FMT, DATETIME_FMT, PAGINATION, Param
@@ -101,7 +101,21 @@ def get_order(fake: FakeBling, req: Request) -> Response:
     return Response(200, {"data": data})
 
 
+def _scope_check(fake: FakeBling) -> None:
+    """``fake.situations_forbidden``: the app was authorised without the Situações scope."""
+    if fake.situations_forbidden:
+        raise ApiError(
+            403,
+            envelope(
+                "insufficient_scope",
+                "insufficient_scope",
+                "The request requires higher privileges than provided by the access token",
+            ),
+        )
+
+
 def list_modules(fake: FakeBling, req: Request) -> Response:
+    _scope_check(fake)
     return Response(
         200,
         {
@@ -124,6 +138,7 @@ def list_modules(fake: FakeBling, req: Request) -> Response:
 
 
 def module_situations(fake: FakeBling, req: Request) -> Response:
+    _scope_check(fake)
     module_id = req.int_param("idModuloSistema")
     if module_id == SALES_MODULE_ID:
         sits = fake.catalog.order_situations

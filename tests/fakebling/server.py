@@ -22,7 +22,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from . import categories, company, oauth, orders, products, stock
+from . import categories, company, invoices, oauth, orders, products, stock
 from .errors import ApiError, for_status, invalid_body, ip_blocked, not_found, too_many_requests
 from .routing import Request, Response, Route
 from .state import Recorded
@@ -39,6 +39,7 @@ ROUTES: list[Route] = [
     *categories.ROUTES,
     *stock.ROUTES,
     *orders.ROUTES,
+    *invoices.ROUTES,
     *company.ROUTES,
 ]
 

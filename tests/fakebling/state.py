@@ -19,6 +19,7 @@ CATEGORY_ID_START = 8_000_001
 DEPOSIT_ID_START = 14_000_000_001
 ORDER_ID_START = 20_000_000_001
 POSTING_ID_START = 12_000_000_001
+INVOICE_ID_START = 30_000_000_001
 
 SALES_MODULE_ID = 98310
 DEFAULT_ORDER_SITUATIONS: dict[int, str] = {
@@ -28,6 +29,9 @@ DEFAULT_ORDER_SITUATIONS: dict[int, str] = {
     15: "Em andamento",
 }
 SITUATION_COLORS: dict[int, str] = {6: "#E9DC40", 9: "#3FB57A", 12: "#F21D1D", 15: "#2B9FD9"}
+# `situacao.valor` of an order in those situations (0 em aberto, 1 atendido, 2 cancelado,
+# 3 em andamento: the fake's reading; Bling's own table is UNCONFIRMED).
+ORDER_SITUATION_VALUES: dict[int, int] = {6: 0, 9: 1, 12: 2, 15: 3}
 
 
 def now_str() -> str:
@@ -69,6 +73,10 @@ class Catalog:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     order_situations: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_ORDER_SITUATIONS))
     stock_postings: list[dict[str, Any]] = field(default_factory=list)
+    # invoices["nfe" | "nfce"][id] = the detail record (Bling field names)
+    invoices: dict[str, dict[int, dict[str, Any]]] = field(
+        default_factory=lambda: {"nfe": {}, "nfce": {}}
+    )
     next_ids: dict[str, int] = field(
         default_factory=lambda: {
             "product": PRODUCT_ID_START,
@@ -76,6 +84,7 @@ class Catalog:
             "deposit": DEPOSIT_ID_START,
             "order": ORDER_ID_START,
             "posting": POSTING_ID_START,
+            "invoice": INVOICE_ID_START,
         }
     )
 

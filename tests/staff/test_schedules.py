@@ -17,6 +17,7 @@ EXPECTED_MINUTES = {
     "codes": 15,
     "stock": 30,
     "orders": 10,
+    "invoices": 10,
     "categories": 24 * 60,
     "tokens": 60,
     "events": 60,

@@ -21,8 +21,10 @@ Status = WebhookEvent.Status
 def _event(event_id: str, *, status=Status.PENDING, age=timedelta(0), **fields) -> WebhookEvent:
     event = WebhookEvent.objects.create(
         event_id=event_id,
-        event_type="invoice.created",  # not handled: processing needs no Bling call
-        body=json.dumps({"eventId": event_id, "event": "invoice.created", "data": {"id": 1}}),
+        event_type="product_supplier.updated",  # not handled: processing needs no Bling call
+        body=json.dumps(
+            {"eventId": event_id, "event": "product_supplier.updated", "data": {"id": 1}}
+        ),
         signature_valid=True,
         status=status,
         **fields,

@@ -297,7 +297,7 @@ def test_order_deleted_forgets_the_order(fake_bling, bling_connected, deliver):
 
 
 def test_unhandled_and_deleted_product_events(fake_bling, deliver):
-    assert deliver("invoice.created", {"id": 1}).status == Status.IGNORED
+    assert deliver("product_supplier.updated", {"id": 1}).status == Status.IGNORED
     event = deliver("product.deleted", {"id": 123})
     event.refresh_from_db()
     assert event.status == Status.PROCESSED

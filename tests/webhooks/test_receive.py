@@ -18,7 +18,7 @@ from .conftest import URL, postgres_only
 pytestmark = pytest.mark.django_db
 
 # An event type blingsync does not handle: processing it needs no Bling call.
-UNHANDLED = "invoice.created"
+UNHANDLED = "product_supplier.updated"
 
 
 def test_it_rejects_a_bad_signature(post_webhook):

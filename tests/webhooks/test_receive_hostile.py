@@ -24,7 +24,7 @@ from .conftest import URL
 pytestmark = pytest.mark.django_db
 
 # An event type blingsync does not handle: processing it needs no Bling call.
-UNHANDLED = "invoice.created"
+UNHANDLED = "product_supplier.updated"
 REJECTED = WebhookEvent.Status.REJECTED
 
 

@@ -1,4 +1,4 @@
-"""What the sweep commands share: the --dry-run/--since/--limit options, running the job
+"""What the sweep commands share: the --dry-run/--since/--limit/--full options, running the job
 in-process through the job runner (the same path as the schedule and the admin), a progress
 line, and a summary; a run that could not do its job exits non-zero with its reason."""
 
@@ -45,6 +45,11 @@ class SweepCommand(BaseCommand):
             "--since", help="only what changed since this date/time (2026-11-01 or '... 10:00')"
         )
         parser.add_argument("--limit", type=int, help=f"stop after this many {self.what}")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="ignore the last run: cover everything (the sweep's own default window)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("limit") is not None and options["limit"] < 1:
@@ -54,6 +59,10 @@ class SweepCommand(BaseCommand):
             params["since"] = since_parse(options["since"])
         if options.get("limit"):
             params["limit"] = options["limit"]
+        if options.get("full"):
+            if options.get("since"):
+                raise CommandError("--full and --since cannot be used together")
+            params["full"] = True
         started = time.monotonic()
         self._last_progress = 0.0
         run = job_run_now(
