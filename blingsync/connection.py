@@ -93,6 +93,7 @@ def connection_tokens_store(
         "access_token_encrypted": token_encrypt(bundle.access_token),
         "refresh_token_encrypted": token_encrypt(bundle.refresh_token),
         "expires_at": bundle.expires_at,
+        "token_lifetime_seconds": max(0, int((bundle.expires_at - now).total_seconds())),
         "scope": bundle.scope,
         "status": Status.CONNECTED,
         "refresh_lease_until": None,
