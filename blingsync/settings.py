@@ -211,21 +211,23 @@ else:
 if TESTING:
     Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=True)
 
-# --- Logging: one line per record on stdout; tokens are redacted by a filter ----------------
+# --- Logging: one line per record on stdout; credentials are masked in the formatted text ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "blingsync.log_redaction.RedactSecretsFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"}
+        # The formatter masks credentials in its whole output, tracebacks included.
+        "line": {
+            "()": "blingsync.log_redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
+        }
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "line",
-            "filters": ["redact"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
