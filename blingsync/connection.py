@@ -16,7 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blingsync.bling.errors import BlingNotConnected
-from blingsync.bling.token_crypto import TokenDecryptError, token_decrypt, token_encrypt
+from blingsync.bling.token_crypto import (
+    TokenDecryptError,
+    token_decrypt,
+    token_encrypt,
+    token_reencrypt,
+)
 from blingsync.bling.types import Company, TokenBundle
 from blingsync.models import BlingConnection
 
@@ -197,3 +202,27 @@ def connection_disconnected_reason(connection: BlingConnection | None) -> str:
             connection.last_refresh_error or _("o Bling recusou o token de renovação.")
         )
     return ""
+
+
+def connection_tokens_reencrypt() -> int:
+    """Re-encrypt every stored token pair with the current key (after a key rotation).
+
+    Each row is rewritten only if its tokens are still the ones read (conditional UPDATE), so
+    a refresh storing a new pair meanwhile is never overwritten. Returns the rows rewritten;
+    raises TokenDecryptError (nothing changed for that row) when no configured key opens a
+    stored token.
+    """
+    rewritten = 0
+    for conn in BlingConnection.objects.order_by("pk"):
+        if not conn.access_token_encrypted and not conn.refresh_token_encrypted:
+            continue
+        changed = BlingConnection.objects.filter(
+            pk=conn.pk,
+            access_token_encrypted=conn.access_token_encrypted,
+            refresh_token_encrypted=conn.refresh_token_encrypted,
+        ).update(
+            access_token_encrypted=token_reencrypt(conn.access_token_encrypted),
+            refresh_token_encrypted=token_reencrypt(conn.refresh_token_encrypted),
+        )
+        rewritten += changed
+    return rewritten

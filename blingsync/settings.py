@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from blingsync.secret_key import HOW_TO_GENERATE, secret_key_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -21,12 +23,14 @@ DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("BLINGSYNC_TESTING", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Former keys, newest first (Django's rotation): sessions signed with them stay valid and,
+# without TOKEN_ENCRYPTION_KEY, the Bling tokens encrypted under them stay readable.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+if not DEBUG and (SECRET_KEY or not TESTING):
+    _problem = secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(f"{_problem} {HOW_TO_GENERATE}")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG=false. Set it in the environment or in .env "
-            "(`make run` writes one for you)."
-        )
     # A fresh key per development run: sessions and encrypted tokens do not survive a restart,
     # which is acceptable only for throw-away runs.
     SECRET_KEY = secrets.token_urlsafe(50)
@@ -174,7 +178,10 @@ BLING_AUTHORIZE_URL = env.str(
 BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
 BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
 BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
+# Comma list: the first key encrypts, all decrypt (rotate with `rotate_token_key`).
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+# A caller sending it in the X-Health-Token header gets the detailed /health/.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 # Client tuning (blingsync/bling/): slot spacing margin over 1/rate, bounded retries with
 # exponential backoff, and the circuit breaker shared through the database.
 BLING_RATE_MARGIN = env.float("BLING_RATE_MARGIN", default=0.1)
