@@ -66,17 +66,20 @@ def token_encrypt(value: str) -> str:
     return _current().encrypt(value.encode("utf-8")).decode("ascii")
 
 
-def token_reencrypt(ciphertext: str) -> str:
-    """The same token encrypted with the current (first) key; raises TokenDecryptError when
-    no configured key opens it."""
-    if not ciphertext:
-        return ""
+def _open(ciphertext: str, how: str) -> bytes:
+    """`decrypt` or `rotate` (re-encrypt with the first key) a stored ciphertext."""
     try:
-        return _current().rotate(ciphertext.encode("ascii")).decode("ascii")
+        return getattr(_current(), how)(ciphertext.encode("ascii"))
     except (InvalidToken, UnicodeError) as exc:
         raise TokenDecryptError(
             "stored token cannot be decrypted (SECRET_KEY or TOKEN_ENCRYPTION_KEY changed?)"
         ) from exc
+
+
+def token_reencrypt(ciphertext: str) -> str:
+    """The same token encrypted with the current (first) key; raises TokenDecryptError when
+    no configured key opens it."""
+    return _open(ciphertext, "rotate").decode("ascii") if ciphertext else ""
 
 
 def token_decrypt(ciphertext: str) -> str:
@@ -84,8 +87,6 @@ def token_decrypt(ciphertext: str) -> str:
     if not ciphertext:
         return ""
     try:
-        return _current().decrypt(ciphertext.encode("ascii")).decode("utf-8")
-    except (InvalidToken, UnicodeError) as exc:
-        raise TokenDecryptError(
-            "stored token cannot be decrypted (SECRET_KEY or TOKEN_ENCRYPTION_KEY changed?)"
-        ) from exc
+        return _open(ciphertext, "decrypt").decode("utf-8")
+    except UnicodeError as exc:
+        raise TokenDecryptError("stored token is not text") from exc
