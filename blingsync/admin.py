@@ -689,23 +689,17 @@ SCHEDULE_LABELS = {
 }
 
 
+# Only when and how often: what a schedule runs is set by `setup_schedules`, never typed into
+# the admin (an editable `func` would let anyone who may edit a schedule make the worker call
+# any Python function).
+SCHEDULE_EDITABLE_FIELDS = ["name", "schedule_type", "minutes", "cron", "repeats", "next_run"]
+SCHEDULE_READONLY_FIELDS = ["func", "args", "kwargs", "hook", "cluster", "intended_date_kwarg"]
+
+
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
-        fields = [
-            "name",
-            "func",
-            "hook",
-            "args",
-            "kwargs",
-            "schedule_type",
-            "minutes",
-            "repeats",
-            "next_run",
-            "cron",
-            "cluster",
-            "intended_date_kwarg",
-        ]
+        fields = SCHEDULE_EDITABLE_FIELDS
         labels = {name: label for name, (label, _help) in SCHEDULE_LABELS.items()}
         help_texts = {name: help_text for name, (_label, help_text) in SCHEDULE_LABELS.items()}
 
@@ -730,15 +724,14 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
     list_display_links = ("name",)
     list_filter = ("schedule_type", "next_run")
     fieldsets = [
-        (None, {"fields": ["name", "schedule_type", "minutes", "cron", "repeats", "next_run"]}),
-        (
-            _("Técnico"),
-            {
-                "classes": ["collapse"],
-                "fields": ["func", "args", "kwargs", "hook", "cluster", "intended_date_kwarg"],
-            },
-        ),
+        (None, {"fields": SCHEDULE_EDITABLE_FIELDS}),
+        (_("Técnico"), {"classes": ["collapse"], "fields": SCHEDULE_READONLY_FIELDS}),
     ]
+    readonly_fields = SCHEDULE_READONLY_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new schedule would need a function typed in: `setup_schedules` creates ours.
+        return False
 
     @admin.display(description=_("tarefa"))
     def job_kind(self, obj: Schedule) -> str:
