@@ -6,6 +6,7 @@ The variable names are a contract (SPEC section 3); `.env.example` lists them al
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "blingsync.apps.BlingsyncConfig",
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "blingsync.urls"
@@ -143,6 +147,22 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- Admin login throttling (django-axes) ----------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES (a successful login resets the count). Staff see the
+# attempts in the admin and unlock by deleting the attempt there or with `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "blingsync.login_lockout.lockout_response"
+# The attempt records keep no form data (a mistyped password may be the real one).
+AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
 
 # --- Security (production behind an HTTPS proxy) ---------------------------------------------
 # SECURE_HTTPS=true says the site is served over HTTPS (by a proxy in front of gunicorn).
