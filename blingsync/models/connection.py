@@ -43,6 +43,7 @@ class BlingConnection(models.Model):
     class Meta:
         verbose_name = _("conexão com o Bling")
         verbose_name_plural = _("conexões com o Bling")
+        permissions = [("connect_bling", _("conectar ou reconectar o Bling"))]
 
     def __str__(self) -> str:
         return f"{self.company_name or self.name} ({self.get_status_display()})"
