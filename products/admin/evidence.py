@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from blingsync.audit import audit_record
 from blingsync.models import AuditLog
+from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from products.models import ProductStockState, SaleLine, StockMovement
 
 _EVIDENCE_ROWS = 30
@@ -294,9 +295,18 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             _("todos os itens vendidos"),
         )
 
-    @admin.action(description=_("Reavaliar agora (na fila)"))
+    def has_evaluate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_LIVE)
+
+    def has_edit_rules_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    @admin.action(description=_("Reavaliar agora (na fila)"), permissions=["evaluate"])
     def evaluate_again(self, request: HttpRequest, queryset: QuerySet[ProductStockState]) -> None:
         from django_q.tasks import async_task
+
+        # A re-evaluation may deactivate or reactivate the product in Bling: a live run.
+        permission_require(request, RUN_LIVE)
 
         ids = list(queryset.values_list("bling_product_id", flat=True))
         for pid in ids:
@@ -318,10 +328,14 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Não reativar automaticamente (tratar como inativado pela equipe)"))
+    @admin.action(
+        description=_("Não reativar automaticamente (tratar como inativado pela equipe)"),
+        permissions=["edit_rules"],
+    )
     def stop_reactivation(
         self, request: HttpRequest, queryset: QuerySet[ProductStockState]
     ) -> None:
+        permission_require(request, EDIT_RULES)
         changed = 0
         for state in queryset.filter(deactivated_by_blingsync=True):
             state.deactivated_by_blingsync = False
