@@ -385,6 +385,8 @@ class RuntimeSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "mode" not in self.fields:
+            return  # read-only for a user who may not change the mode
         self.fields["mode"].choices = [
             (value, MODE_EXPLANATIONS[value]) for value in RuntimeSettings.Mode.values
         ]
