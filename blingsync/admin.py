@@ -834,3 +834,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
                 }
             return ngettext("a cada %(n)d minuto", "a cada %(n)d minutos", minutes) % {"n": minutes}
         return str(obj.get_schedule_type_display())
+
+
+# django-q's task admins: "resubmit" needs the live-run permission (see the module).
+from blingsync import admin_tasks  # noqa: E402, F401

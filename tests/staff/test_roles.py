@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django_q.models import OrmQ
+from django.utils import timezone
+from django_q.models import OrmQ, Success
 
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from products.models import (
@@ -57,9 +58,19 @@ def world(bling_connected, fake_bling):
     state = ProductStockState.objects.create(
         bling_product_id=77, code="NTB00001", deactivated_by_blingsync=True
     )
+    task = Success.objects.create(
+        id="0123456789abcdef0123456789abcdef",
+        name="blingsync:categories",
+        func="blingsync.tasks.scheduled_job",
+        args=("categories",),
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=True,
+    )
     fake_bling.requests.clear()
     fake_bling.token_calls.clear()
     return {
+        "task": task,
         "live": live,
         "simulated": simulated,
         "counter": counter,
@@ -262,6 +273,15 @@ ROWS = [
         ),
         {OPERATION, MANAGEMENT},
         lambda b, a, r: r["Content-Type"].startswith("text/csv"),
+    ),
+    Row(
+        "resubmit a finished django-q task (runs its function again)",
+        lambda c, w: c.post(
+            "/admin/django_q/success/",
+            {"action": "resubmit_task_if_allowed", "_selected_action": [w["task"].pk]},
+        ),
+        {MANAGEMENT},
+        lambda b, a, r: _new_runs(b, a) == 1,
     ),
     Row(
         "connect to Bling",
