@@ -35,6 +35,16 @@ from blingsync.dashboard import bling_connect_url, duration_format
 from blingsync.deposits import deposits_available
 from blingsync.jobrunner import job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
+from blingsync.permissions import (
+    CHANGE_MODE,
+    CONNECT_BLING,
+    EXPORT_AUDIT,
+    job_kind_buttons,
+    job_run_permission,
+    job_run_permitted,
+    permission_require,
+    user_may_run_jobs,
+)
 from blingsync.runtime import mode_set
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
@@ -58,10 +68,17 @@ def json_pretty(value: Any) -> str:
     )
 
 
-def job_kinds_available() -> list[tuple[str, str, bool]]:
-    """(kind, label, registered) for every job kind, in the order staff know them."""
+def job_kinds_available(user: Any) -> list[dict[str, Any]]:
+    """Every job kind, in the order staff know them: label, whether it is registered, and
+    whether `user` may run it as a simulation and live (what the buttons offer)."""
     return [
-        (value, str(label), value in jobrunner._REGISTRY) for value, label in JobRun.Kind.choices
+        {
+            "kind": value,
+            "label": str(label),
+            "available": value in jobrunner._REGISTRY,
+            **job_kind_buttons(user=user, kind=value),
+        }
+        for value, label in JobRun.Kind.choices
     ]
 
 
@@ -200,10 +217,27 @@ class JobRunAdmin(admin.ModelAdmin):
             % {"count": total},
         )
 
-    @admin.action(description=_("Reexecutar as execuções selecionadas (mesmos parâmetros)"))
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return user_may_run_jobs(request.user)
+
+    @admin.action(
+        description=_("Reexecutar as execuções selecionadas (mesmos parâmetros)"),
+        permissions=["rerun"],
+    )
     def rerun_selected(self, request: HttpRequest, queryset: QuerySet[JobRun]) -> None:
         queued = []
         for run in queryset.order_by("id"):
+            if not job_run_permitted(user=request.user, kind=run.kind, params=run.params):
+                self.message_user(
+                    request,
+                    gettext(
+                        "Você não tem permissão para reexecutar #%(id)d (%(kind)s) com os "
+                        "mesmos parâmetros; ela não foi reexecutada."
+                    )
+                    % {"id": run.pk, "kind": run.get_kind_display()},
+                    messages.ERROR,
+                )
+                continue
             if run.kind not in jobrunner._REGISTRY:
                 self.message_user(
                     request,
@@ -226,8 +260,19 @@ class JobRunAdmin(admin.ModelAdmin):
             )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "show_rerun": True}
+        run = JobRun.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        show_rerun = bool(
+            run and job_run_permitted(user=request.user, kind=run.kind, params=run.params)
+        )
+        extra_context = {**(extra_context or {}), "show_rerun": show_rerun}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "may_run_jobs": user_may_run_jobs(request.user),
+        }
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         urls = super().get_urls()
@@ -247,20 +292,25 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def rerun_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         """The "rerun" button of a run's page (POST): same kind, same parameters, queued."""
-        if request.method != "POST" or not self.has_view_permission(request):
+        run = JobRun.objects.filter(pk=run_id).first()
+        if request.method != "POST" or not self.has_view_permission(request) or run is None:
+            raise PermissionDenied
+        if not job_run_permitted(user=request.user, kind=run.kind, params=run.params):
             raise PermissionDenied
         self.rerun_selected(request, JobRun.objects.filter(pk=run_id))
         return redirect("admin:blingsync_jobrun_changelist")
 
     def run_now_view(self, request: HttpRequest) -> HttpResponse:
-        """A button per job kind, with a dry-run choice; queues and returns at once."""
-        if not self.has_view_permission(request):
+        """A button per job kind, with a dry-run choice; queues and returns at once. Each
+        button is there only for who may use it, and each POST is checked again here."""
+        if not self.has_view_permission(request) or not user_may_run_jobs(request.user):
             raise PermissionDenied
         if request.method == "POST":
             form = RunNowForm(request.POST)
             if form.is_valid():
                 kind = form.cleaned_data["kind"]
                 dry_run = form.cleaned_data["dry_run"]
+                permission_require(request, job_run_permission(kind=kind, dry_run=dry_run))
                 run = job_run_queue(
                     kind=kind,
                     trigger=JobRun.Trigger.ADMIN,
@@ -290,7 +340,7 @@ class JobRunAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Executar agora"),
-            "kinds": job_kinds_available(),
+            "kinds": job_kinds_available(request.user),
             "mode": settings_row.get_mode_display(),
             "install_dry_run": settings_row.mode == RuntimeSettings.Mode.DRY_RUN,
             "paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
@@ -372,14 +422,17 @@ class RuntimeSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "stock_deposit_id" in self.fields:
+            self.fields["stock_deposit_id"] = deposit_field(
+                current=self.instance.stock_deposit_id if self.instance else None,
+                label=self.fields["stock_deposit_id"].label,
+            )
+        if "mode" not in self.fields:
+            return  # read-only for a user who may not change the mode
         self.fields["mode"].choices = [
             (value, MODE_EXPLANATIONS[value]) for value in RuntimeSettings.Mode.values
         ]
         self.fields["mode"].help_text = ""
-        self.fields["stock_deposit_id"] = deposit_field(
-            current=self.instance.stock_deposit_id if self.instance else None,
-            label=self.fields["stock_deposit_id"].label,
-        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -422,6 +475,20 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # The mode needs its own permission; the other settings need the change permission.
+        if request.user.has_perm(CHANGE_MODE):
+            return self.readonly_fields
+        return ["mode", *self.readonly_fields]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if request.user.has_perm(CHANGE_MODE):
+            return self.fieldsets
+        return [
+            (title, {**box, "fields": [f for f in box["fields"] if f != "confirm_live"]})
+            for title, box in self.fieldsets
+        ]
+
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         # A single row: the list would only ever hold it, so go straight to it.
         row = RuntimeSettings.load()
@@ -437,6 +504,7 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
         actor = request.user.get_username()
         new_mode = obj.mode
         if "mode" in form.changed_data:
+            permission_require(request, CHANGE_MODE)
             # The mode goes through mode_set so the switch is audited like any other change.
             obj.mode = form.initial.get("mode", RuntimeSettings.Mode.DRY_RUN)
         obj.updated_by = actor
@@ -654,9 +722,17 @@ class AuditLogAdmin(admin.ModelAdmin):
     def after_display(self, obj: AuditLog) -> str:
         return json_pretty(obj.after)
 
-    @admin.action(description=_("Exportar as entradas selecionadas em CSV"))
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EXPORT_AUDIT)
+
+    @admin.action(description=_("Exportar as entradas selecionadas em CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditLog]) -> HttpResponse:
+        permission_require(request, EXPORT_AUDIT)
         return audit_csv_response(queryset.order_by("created_at", "id"))
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "may_export": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         custom = [
@@ -672,6 +748,7 @@ class AuditLogAdmin(admin.ModelAdmin):
         """The whole list as currently filtered and searched (same query string)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        permission_require(request, EXPORT_AUDIT)
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).order_by("created_at", "id")
         return audit_csv_response(queryset)
@@ -720,12 +797,16 @@ class BlingConnectionAdmin(admin.ModelAdmin):
             return gettext("expirado")
         return duration_format(seconds)
 
+    def _connect_context(self, request: HttpRequest, extra_context) -> dict[str, Any]:
+        # The connect button only for who may connect (the views check it again).
+        url = bling_connect_url() if request.user.has_perm(CONNECT_BLING) else ""
+        return {**(extra_context or {}), "bling_connect_url": url}
+
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "bling_connect_url": bling_connect_url()}
-        return super().changelist_view(request, extra_context)
+        return super().changelist_view(request, self._connect_context(request, extra_context))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "bling_connect_url": bling_connect_url()}
+        extra_context = self._connect_context(request, extra_context)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
@@ -797,23 +878,17 @@ SCHEDULE_LABELS = {
 }
 
 
+# Only when and how often: what a schedule runs is set by `setup_schedules`, never typed into
+# the admin (an editable `func` would let anyone who may edit a schedule make the worker call
+# any Python function).
+SCHEDULE_EDITABLE_FIELDS = ["name", "schedule_type", "minutes", "cron", "repeats", "next_run"]
+SCHEDULE_READONLY_FIELDS = ["func", "args", "kwargs", "hook", "cluster", "intended_date_kwarg"]
+
+
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
-        fields = [
-            "name",
-            "func",
-            "hook",
-            "args",
-            "kwargs",
-            "schedule_type",
-            "minutes",
-            "repeats",
-            "next_run",
-            "cron",
-            "cluster",
-            "intended_date_kwarg",
-        ]
+        fields = SCHEDULE_EDITABLE_FIELDS
         labels = {name: label for name, (label, _help) in SCHEDULE_LABELS.items()}
         help_texts = {name: help_text for name, (_label, help_text) in SCHEDULE_LABELS.items()}
 
@@ -838,15 +913,14 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
     list_display_links = ("name",)
     list_filter = ("schedule_type", "next_run")
     fieldsets = [
-        (None, {"fields": ["name", "schedule_type", "minutes", "cron", "repeats", "next_run"]}),
-        (
-            _("Técnico"),
-            {
-                "classes": ["collapse"],
-                "fields": ["func", "args", "kwargs", "hook", "cluster", "intended_date_kwarg"],
-            },
-        ),
+        (None, {"fields": SCHEDULE_EDITABLE_FIELDS}),
+        (_("Técnico"), {"classes": ["collapse"], "fields": SCHEDULE_READONLY_FIELDS}),
     ]
+    readonly_fields = SCHEDULE_READONLY_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new schedule would need a function typed in: `setup_schedules` creates ours.
+        return False
 
     @admin.display(description=_("tarefa"))
     def job_kind(self, obj: Schedule) -> str:
@@ -869,3 +943,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
                 }
             return ngettext("a cada %(n)d minuto", "a cada %(n)d minutos", minutes) % {"n": minutes}
         return str(obj.get_schedule_type_display())
+
+
+# django-q's task admins: "resubmit" needs the live-run permission (see the module).
+from blingsync import admin_tasks  # noqa: E402, F401

@@ -4,11 +4,18 @@ page with a random `state` kept in the session, then the OAuth callback.
 The callback checks `state` and hands the code to `bling_connect_with_code`, which claims it
 in the database before the exchange: a reloaded callback page never sends a code twice
 (Bling revokes access when a code is reused).
+
+Every view here needs the "connect or reconnect Bling" permission. An authorization for
+another company than the stored one waits in the session (tokens encrypted) for an explicit
+confirmation on `bling-connect-confirm`.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import admin
@@ -19,22 +26,31 @@ from django.template.response import TemplateResponse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingUnavailable
 from blingsync.bling.oauth import (
     CodeAlreadyUsed,
+    CompanyChange,
+    CompanyChangeNeedsConfirmation,
+    bling_connect_company_change_confirm,
     bling_connect_with_code,
     oauth_authorize_url,
     oauth_state_new,
 )
+from blingsync.bling.token_crypto import TokenDecryptError
 from blingsync.connection import connection_get
 from blingsync.models import AuditLog
+from blingsync.permissions import CONNECT_BLING, permission_require
 
 logger = logging.getLogger(__name__)
 
 SESSION_STATE = "bling_oauth_state"
 SESSION_DONE_STATE = "bling_oauth_done_state"
+SESSION_COMPANY_CHANGE = "bling_company_change"
+# A held authorization for another company is dropped after this long unconfirmed.
+COMPANY_CHANGE_TTL_SECONDS = 15 * 60
 
 # Bling's `error` values on the redirect (bling-v3.md 1.2), in the staff's words.
 _AUTHORIZE_ERRORS = {
@@ -60,7 +76,18 @@ def _result(
     return TemplateResponse(request, "blingsync/connect_result.html", context, status=status)
 
 
-@staff_member_required
+def connect_permission_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Staff login, then the "connect or reconnect Bling" permission (403 without it)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        permission_require(request, CONNECT_BLING)
+        return view(request, *args, **kwargs)
+
+    return staff_member_required(wrapper)
+
+
+@connect_permission_required
 def bling_connect(request: HttpRequest) -> HttpResponse:
     """Send the browser to Bling's authorization page."""
     if not settings.BLING_CLIENT_ID or not settings.BLING_CLIENT_SECRET:
@@ -76,7 +103,7 @@ def bling_connect(request: HttpRequest) -> HttpResponse:
     return redirect(oauth_authorize_url(state=state))
 
 
-@staff_member_required
+@connect_permission_required
 def bling_callback(request: HttpRequest) -> HttpResponse:
     """Bling's redirect back with `code` and `state` (or `error`)."""
     state = request.GET.get("state", "")
@@ -143,6 +170,9 @@ def bling_callback(request: HttpRequest) -> HttpResponse:
     try:
         with audit_source(AuditSource(source=AuditLog.Source.ADMIN, actor=actor)):
             conn = bling_connect_with_code(code=code, actor=actor)
+    except CompanyChangeNeedsConfirmation as held:
+        request.session[SESSION_COMPANY_CHANGE] = {**held.change.dump(), "at": time.time()}
+        return _company_change_page(request, held.change)
     except CodeAlreadyUsed:
         return _result(
             request,
@@ -165,6 +195,10 @@ def bling_callback(request: HttpRequest) -> HttpResponse:
             + f" ({exc.error_type or exc.status}: {exc.description or exc.message})",
             status=502 if unavailable else 400,
         )
+    return _connected(request, conn)
+
+
+def _connected(request: HttpRequest, conn) -> HttpResponse:
     return _result(
         request,
         ok=True,
@@ -172,3 +206,52 @@ def bling_callback(request: HttpRequest) -> HttpResponse:
         message=_("Conta conectada: %(company)s.")
         % {"company": conn.company_name or conn.company_id or _("empresa sem nome")},
     )
+
+
+def _company_change_page(request: HttpRequest, change: CompanyChange) -> HttpResponse:
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Conectar ao Bling"),
+        "change": change,
+        "connection": connection_get(),
+    }
+    return TemplateResponse(request, "blingsync/connect_confirm.html", context, status=409)
+
+
+def _held_change(held: dict | None) -> CompanyChange | None:
+    """The authorization kept in the session, unless missing, too old or unreadable."""
+    if not held or time.time() - held.get("at", 0) > COMPANY_CHANGE_TTL_SECONDS:
+        return None
+    try:
+        return CompanyChange.load(held)
+    except (TokenDecryptError, KeyError, ValueError):
+        return None
+
+
+@connect_permission_required
+@require_POST
+def bling_connect_confirm(request: HttpRequest) -> HttpResponse:
+    """The answer to "this authorization is for another company": confirm or cancel."""
+    change = _held_change(request.session.pop(SESSION_COMPANY_CHANGE, None))
+    if change is None:
+        return _result(
+            request,
+            ok=False,
+            heading=_("Reconexão cancelada"),
+            message=_(
+                "A autorização expirou ou já foi usada. Comece de novo pelo botão “Conectar”."
+            ),
+            status=400,
+        )
+    if request.POST.get("confirm") != "yes":
+        logger.info("bling reconnect to another company cancelled by staff")
+        return _result(
+            request,
+            ok=False,
+            heading=_("Reconexão cancelada"),
+            message=_("Nada foi alterado: a conexão continua com a empresa anterior."),
+        )
+    actor = request.user.get_username()
+    with audit_source(AuditSource(source=AuditLog.Source.ADMIN, actor=actor)):
+        conn = bling_connect_company_change_confirm(change=change, actor=actor)
+    return _connected(request, conn)

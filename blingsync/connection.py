@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 
 from blingsync.alerts.triggers import alert_needs_reconnect
 from blingsync.bling.errors import BlingNotConnected
-from blingsync.bling.token_crypto import TokenDecryptError, token_decrypt, token_encrypt
+from blingsync.bling.token_crypto import (
+    TokenDecryptError,
+    token_decrypt,
+    token_encrypt,
+    token_reencrypt,
+)
 from blingsync.bling.types import Company, TokenBundle
 from blingsync.models import BlingConnection
 
@@ -94,6 +99,7 @@ def connection_tokens_store(
         "access_token_encrypted": token_encrypt(bundle.access_token),
         "refresh_token_encrypted": token_encrypt(bundle.refresh_token),
         "expires_at": bundle.expires_at,
+        "token_lifetime_seconds": max(0, int((bundle.expires_at - now).total_seconds())),
         "scope": bundle.scope,
         "status": Status.CONNECTED,
         "refresh_lease_until": None,
@@ -210,3 +216,27 @@ def connection_situations_refused_set(*, refused: bool) -> None:
         rows.filter(situations_refused_at__isnull=True).update(situations_refused_at=timezone.now())
     else:
         rows.filter(situations_refused_at__isnull=False).update(situations_refused_at=None)
+
+
+def connection_tokens_reencrypt() -> int:
+    """Re-encrypt every stored token pair with the current key (after a key rotation).
+
+    Each row is rewritten only if its tokens are still the ones read (conditional UPDATE), so
+    a refresh storing a new pair meanwhile is never overwritten. Returns the rows rewritten;
+    raises TokenDecryptError (nothing changed for that row) when no configured key opens a
+    stored token.
+    """
+    rewritten = 0
+    for conn in BlingConnection.objects.order_by("pk"):
+        if not conn.access_token_encrypted and not conn.refresh_token_encrypted:
+            continue
+        changed = BlingConnection.objects.filter(
+            pk=conn.pk,
+            access_token_encrypted=conn.access_token_encrypted,
+            refresh_token_encrypted=conn.refresh_token_encrypted,
+        ).update(
+            access_token_encrypted=token_reencrypt(conn.access_token_encrypted),
+            refresh_token_encrypted=token_reencrypt(conn.refresh_token_encrypted),
+        )
+        rewritten += changed
+    return rewritten

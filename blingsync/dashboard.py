@@ -72,6 +72,9 @@ class KindSummary:
     # Scheduled, but no success for three of its intervals: the worker may be down or the
     # job keeps failing. Staff see it in red.
     overdue: bool = False
+    # What the "run now" button offers the user looking (set by the view).
+    may_simulate: bool = False
+    may_run_live: bool = False
 
     @property
     def duration(self) -> str:

@@ -1,11 +1,19 @@
-"""Health report for operators and load balancers (`GET /health/`): no secrets in it."""
+"""Health report for operators and load balancers (`GET /health/`): no secrets in it.
+
+Anyone (a load balancer) gets the status, whether the database answers, the connection
+state and the queue backlog. The company, token expiry, mode, last runs, webhook figures and
+Bling call state are for staff and for callers sending `HEALTH_TOKEN` (`health_detail_allowed`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from blingsync.models import BlingConnection, JobRun, RuntimeSettings
 
@@ -75,8 +83,32 @@ def _bling_calls() -> dict[str, Any]:
     return ratelimit_state()
 
 
-def health_report() -> tuple[dict[str, Any], bool]:
-    """The report and whether the installation is healthy.
+HEALTH_TOKEN_HEADER = "X-Health-Token"
+# What an anonymous caller sees of the report.
+PUBLIC_FIELDS = ("status", "database", "queue_backlog")
+
+
+def health_detail_allowed(request: HttpRequest) -> bool:
+    """Staff (logged in) or a caller sending the configured HEALTH_TOKEN."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_active and user.is_staff:
+        return True
+    expected = settings.HEALTH_TOKEN
+    sent = request.headers.get(HEALTH_TOKEN_HEADER, "")
+    return bool(expected and sent and constant_time_compare(sent, expected))
+
+
+def health_report_public(report: dict[str, Any]) -> dict[str, Any]:
+    """The anonymous view of a report: status, database, connection state, queue backlog."""
+    public = {key: report[key] for key in PUBLIC_FIELDS if key in report}
+    if "connection" in report:
+        public["connection"] = {"state": report["connection"]["state"]}
+    return public
+
+
+def health_report(*, detailed: bool = True) -> tuple[dict[str, Any], bool]:
+    """The report (the anonymous view unless `detailed`) and whether the installation is
+    healthy.
 
     Unhealthy (503): the database does not answer, or Bling needs a reconnect (tokens
     refused: only staff can mend it). Degraded but 200: Bling is failing and the circuit
@@ -109,4 +141,4 @@ def health_report() -> tuple[dict[str, Any], bool]:
         report["status"] = "degraded: Bling calls throttled (429)"
     else:
         report["status"] = "ok"
-    return report, healthy
+    return (report if detailed else health_report_public(report)), healthy

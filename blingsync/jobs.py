@@ -1,7 +1,8 @@
 """Job kinds of the core app.
 
 `tokens`: refresh the Bling access token ahead of expiry (the schedule runs it hourly; a
-token expiring within `TOKENS_JOB_MARGIN` is refreshed). It runs in every mode, paused
+token expiring within `TOKENS_JOB_MARGIN`, or within a quarter of its lifetime when that is
+shorter, is refreshed). It runs in every mode, paused
 included: letting the token lapse would only cost a refresh later, but letting the refresh
 token (30 days) lapse would need staff to reconnect.
 """

@@ -6,10 +6,13 @@ The variable names are a contract (SPEC section 3); `.env.example` lists them al
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from blingsync.secret_key import HOW_TO_GENERATE, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,12 +24,14 @@ DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("BLINGSYNC_TESTING", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Former keys, newest first (Django's rotation): sessions signed with them stay valid and,
+# without TOKEN_ENCRYPTION_KEY, the Bling tokens encrypted under them stay readable.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+if not DEBUG and (SECRET_KEY or not TESTING):
+    _problem = secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(f"{_problem} {HOW_TO_GENERATE}")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG=false. Set it in the environment or in .env "
-            "(`make run` writes one for you)."
-        )
     # A fresh key per development run: sessions and encrypted tokens do not survive a restart,
     # which is acceptable only for throw-away runs.
     SECRET_KEY = secrets.token_urlsafe(50)
@@ -45,6 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "blingsync.apps.BlingsyncConfig",
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
@@ -61,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "blingsync.urls"
@@ -141,6 +149,22 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# --- Admin login throttling (django-axes) ----------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES (a successful login resets the count). Staff see the
+# attempts in the admin and unlock by deleting the attempt there or with `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "blingsync.login_lockout.lockout_response"
+# The attempt records keep no form data (a mistyped password may be the real one).
+AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
+
 # --- Security (production behind an HTTPS proxy) ---------------------------------------------
 # SECURE_HTTPS=true says the site is served over HTTPS (by a proxy in front of gunicorn).
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
@@ -175,7 +199,10 @@ BLING_AUTHORIZE_URL = env.str(
 BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
 BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
 BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
+# Comma list: the first key encrypts, all decrypt (rotate with `rotate_token_key`).
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+# A caller sending it in the X-Health-Token header gets the detailed /health/.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 # Client tuning (blingsync/bling/): slot spacing margin over 1/rate, bounded retries with
 # exponential backoff, and the circuit breaker shared through the database.
 BLING_RATE_MARGIN = env.float("BLING_RATE_MARGIN", default=0.1)
@@ -230,21 +257,23 @@ else:
 if TESTING:
     Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=True)
 
-# --- Logging: one line per record on stdout; tokens are redacted by a filter ----------------
+# --- Logging: one line per record on stdout; credentials are masked in the formatted text ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "blingsync.log_redaction.RedactSecretsFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"}
+        # The formatter masks credentials in its whole output, tracebacks included.
+        "line": {
+            "()": "blingsync.log_redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
+        }
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "line",
-            "filters": ["redact"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

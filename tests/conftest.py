@@ -79,3 +79,48 @@ def bling_connected(fake_bling: FakeBling, db, settings):
     )
     conn.refresh_from_db()
     return conn
+
+
+# --- Non-superuser staff of each role (SPEC 8: staff tests use them) --------------------------
+
+ROLES = ("viewer", "operacao", "gestao")
+
+
+def role_user_create(django_user_model, role: str):
+    """A staff user (never a superuser) holding `role`: "viewer" has every view permission
+    and nothing else; "operacao" and "gestao" are in the migration's groups."""
+    from django.contrib.auth.models import Group, Permission
+
+    from blingsync.roles import (
+        OTHER_APPS_SHOWN,
+        OUR_APPS,
+        ROLE_MANAGEMENT,
+        ROLE_OPERATION,
+        app_permissions,
+        roles_setup,
+    )
+
+    roles_setup()  # idempotent; a transactional test's flush removes the migration's groups
+    user = django_user_model.objects.create_user(
+        username=f"staff-{role}", password="senha-longa-123", is_staff=True
+    )
+    if role == "viewer":
+        names = app_permissions(app_labels=OUR_APPS + OTHER_APPS_SHOWN, view_only=True)
+        codenames = [name.split(".", 1)[1] for name in names]
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    else:
+        name = ROLE_OPERATION if role == "operacao" else ROLE_MANAGEMENT
+        user.groups.add(Group.objects.get(name=name))
+    assert not user.is_superuser
+    return user
+
+
+@pytest.fixture
+def role_client(client, django_user_model):
+    """`role_client("operacao")`: the test client logged in as a staff user of that role."""
+
+    def login(role: str):
+        client.force_login(role_user_create(django_user_model, role))
+        return client
+
+    return login

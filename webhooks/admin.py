@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blingsync.permissions import REPROCESS_EVENTS, permission_require
 from webhooks.maintenance import events_reprocess
 from webhooks.models import StockEvaluation, WebhookEvent
 
@@ -107,8 +108,14 @@ class WebhookEventAdmin(admin.ModelAdmin):
         text = json.dumps(obj.headers or {}, indent=2, ensure_ascii=False, sort_keys=True)
         return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
-    @admin.action(description=_("Reprocessar os eventos selecionados (na fila)"))
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REPROCESS_EVENTS)
+
+    @admin.action(
+        description=_("Reprocessar os eventos selecionados (na fila)"), permissions=["reprocess"]
+    )
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        permission_require(request, REPROCESS_EVENTS)
         selected = list(queryset.values_list("pk", flat=True))
         queued = events_reprocess(event_ids=selected)
         left = len(selected) - queued

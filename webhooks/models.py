@@ -43,6 +43,7 @@ class WebhookEvent(models.Model):
     class Meta:
         verbose_name = _("evento de webhook")
         verbose_name_plural = _("eventos de webhook")
+        permissions = [("reprocess_events", _("reprocessar eventos de webhook"))]
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["status", "received_at"]),

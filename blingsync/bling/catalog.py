@@ -578,7 +578,8 @@ def product_component_ids(*, product_id: int) -> list[int]:
     ]
 
 
-def company_get() -> Company:
-    """GET /empresas/me/dados-basicos."""
-    data = _data(api_request("GET", "/empresas/me/dados-basicos")) or {}
+def company_get(*, access_token: str | None = None) -> Company:
+    """GET /empresas/me/dados-basicos (with `access_token` instead of the stored one when
+    given: the company of an authorization not stored yet)."""
+    data = _data(api_request("GET", "/empresas/me/dados-basicos", access_token=access_token)) or {}
     return Company(id=str(data.get("id") or ""), name=str(data.get("nome") or ""))

@@ -45,7 +45,7 @@ from blingsync.bling.http import (
     session_get,
     timeout_get,
 )
-from blingsync.bling.tokens import access_token_get, token_renew
+from blingsync.bling.tokens import AccessToken, access_token_get, token_renew
 
 logger = logging.getLogger(__name__)
 
@@ -135,15 +135,22 @@ def api_request(
     params: Params = None,
     json_body: Any = None,
     idempotent: bool | None = None,
+    access_token: str | None = None,
 ) -> Any:
     """Send one request (path relative to BLING_API_BASE_URL, e.g. "/produtos") and return
-    the decoded JSON body (None for 204). `idempotent` defaults to True except for POST."""
+    the decoded JSON body (None for 204). `idempotent` defaults to True except for POST.
+
+    `access_token` sends a token that is not (yet) the stored one, e.g. to read the company
+    of a new authorization before storing it; it is never refreshed here (a 401 fails)."""
     method = method.upper()
     if idempotent is None:
         idempotent = method != "POST"
     max_retries = int(_setting("BLING_RETRY_ATTEMPTS", 4))
-    token = access_token_get()
-    refreshed = False
+    if access_token:
+        token = AccessToken(connection_id=0, token=access_token, ciphertext="", expires_at=None)
+    else:
+        token = access_token_get()
+    refreshed = bool(access_token)
     failures = 0
     rate_limited = 0
     while True:

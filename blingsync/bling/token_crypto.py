@@ -1,9 +1,13 @@
 """Encryption of the OAuth tokens at rest (Fernet: AES-128-CBC + HMAC-SHA256).
 
-The key is `TOKEN_ENCRYPTION_KEY` when set (a Fernet key, or any passphrase, which is then
-stretched with HKDF), otherwise it is derived from `SECRET_KEY` with HKDF-SHA256. Several
-comma-separated keys may be given to rotate: the first encrypts, all of them decrypt.
-Changing the key makes the stored tokens unreadable: the connection then needs a reconnect.
+The keys are `TOKEN_ENCRYPTION_KEY` when set (each a Fernet key, or any passphrase, which is
+then stretched with HKDF): a comma list rotates, the first encrypts and all of them decrypt.
+Without it, keys are derived with HKDF-SHA256 from `SECRET_KEY` (encrypts) and from each of
+`SECRET_KEY_FALLBACKS` (decrypt only), so rotating SECRET_KEY the Django way (new key, the old
+one moved to the fallbacks) keeps the Bling connection; these derived keys also decrypt
+(never encrypt) when TOKEN_ENCRYPTION_KEY is set, so setting it later loses nothing; `manage.py rotate_token_key` then
+re-encrypts the stored tokens with the current key, after which the old key may go.
+A key that fits none of the stored ciphertexts makes the connection need a reconnect.
 """
 
 from __future__ import annotations
@@ -42,14 +46,17 @@ def _as_fernet_key(value: str) -> bytes:
 
 
 @functools.cache
-def _fernet(configured: str, secret_key: str) -> MultiFernet:
+def _fernet(configured: str, secret_keys: tuple[str, ...]) -> MultiFernet:
     keys = [k.strip() for k in configured.split(",") if k.strip()]
-    fernet_keys = [_as_fernet_key(k) for k in keys] or [_derive(secret_key)]
+    # The SECRET_KEY-derived keys come last: they encrypt only when no key is configured, and
+    # still decrypt tokens stored before TOKEN_ENCRYPTION_KEY was set.
+    fernet_keys = [_as_fernet_key(k) for k in keys] + [_derive(k) for k in secret_keys if k]
     return MultiFernet([Fernet(k) for k in fernet_keys])
 
 
 def _current() -> MultiFernet:
-    return _fernet(settings.TOKEN_ENCRYPTION_KEY or "", settings.SECRET_KEY)
+    fallbacks = tuple(getattr(settings, "SECRET_KEY_FALLBACKS", None) or ())
+    return _fernet(settings.TOKEN_ENCRYPTION_KEY or "", (settings.SECRET_KEY, *fallbacks))
 
 
 def token_encrypt(value: str) -> str:
@@ -59,13 +66,27 @@ def token_encrypt(value: str) -> str:
     return _current().encrypt(value.encode("utf-8")).decode("ascii")
 
 
+def _open(ciphertext: str, how: str) -> bytes:
+    """`decrypt` or `rotate` (re-encrypt with the first key) a stored ciphertext."""
+    try:
+        return getattr(_current(), how)(ciphertext.encode("ascii"))
+    except (InvalidToken, UnicodeError) as exc:
+        raise TokenDecryptError(
+            "stored token cannot be decrypted (SECRET_KEY or TOKEN_ENCRYPTION_KEY changed?)"
+        ) from exc
+
+
+def token_reencrypt(ciphertext: str) -> str:
+    """The same token encrypted with the current (first) key; raises TokenDecryptError when
+    no configured key opens it."""
+    return _open(ciphertext, "rotate").decode("ascii") if ciphertext else ""
+
+
 def token_decrypt(ciphertext: str) -> str:
     """The token behind `ciphertext`; raises TokenDecryptError when the key does not fit."""
     if not ciphertext:
         return ""
     try:
-        return _current().decrypt(ciphertext.encode("ascii")).decode("utf-8")
-    except (InvalidToken, UnicodeError) as exc:
-        raise TokenDecryptError(
-            "stored token cannot be decrypted (SECRET_KEY or TOKEN_ENCRYPTION_KEY changed?)"
-        ) from exc
+        return _open(ciphertext, "decrypt").decode("utf-8")
+    except UnicodeError as exc:
+        raise TokenDecryptError("stored token is not text") from exc

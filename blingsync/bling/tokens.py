@@ -1,7 +1,10 @@
 """Access tokens for API calls: refreshed ahead of expiry and after a 401, by one process at
 a time.
 
-- A call finding the token within `EXPIRY_MARGIN` of expiry (or a 401) asks `token_renew`.
+- A call finding the token within `refresh_margin` of expiry (or a 401) asks `token_renew`:
+  `EXPIRY_MARGIN` (5 minutes), but never more than a quarter of the token's lifetime, so a
+  short-lived token is not refreshed on every call (Bling blocks the IP after 20 token calls
+  in 60 s).
 - `token_renew` claims the refresh lease with a conditional UPDATE on
   `BlingConnection.refresh_lease_until` (no DB lock is held during the HTTP call). The winner
   calls the token endpoint and stores the new pair (with the rotated refresh token) in one
@@ -94,8 +97,18 @@ def _owner() -> str:
     )
 
 
-def _expiring(conn: BlingConnection, margin: timedelta) -> bool:
-    return conn.expires_at is None or conn.expires_at - timezone.now() <= margin
+def refresh_margin(conn: BlingConnection, *, ahead: timedelta) -> timedelta:
+    """How long before expiry the token is refreshed: `ahead`, capped at a quarter of the
+    token's lifetime (unknown lifetime: `ahead`)."""
+    if conn.token_lifetime_seconds is None:
+        return ahead
+    return min(ahead, timedelta(seconds=conn.token_lifetime_seconds / 4))
+
+
+def _expiring(conn: BlingConnection, ahead: timedelta) -> bool:
+    if conn.expires_at is None:
+        return True
+    return conn.expires_at - timezone.now() <= refresh_margin(conn, ahead=ahead)
 
 
 def access_token_get() -> AccessToken:
@@ -117,8 +130,9 @@ def access_token_get() -> AccessToken:
 
 
 def token_refresh_if_due(*, margin: timedelta) -> bool:
-    """Refresh when the token expires within `margin` (the `tokens` schedule). Returns whether
-    a refresh happened (here or, concurrently, elsewhere)."""
+    """Refresh when the token expires within `margin` (capped at a quarter of its lifetime,
+    see `refresh_margin`): the `tokens` schedule. Returns whether a refresh happened (here
+    or, concurrently, elsewhere)."""
     conn = connection_require()
     if not _expiring(conn, margin):
         return False

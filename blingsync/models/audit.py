@@ -74,6 +74,7 @@ class AuditLog(models.Model):
     class Meta:
         verbose_name = _("registro de auditoria")
         verbose_name_plural = _("registros de auditoria")
+        permissions = [("export_audit", _("exportar a auditoria"))]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

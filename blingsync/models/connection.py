@@ -24,6 +24,9 @@ class BlingConnection(models.Model):
     access_token_encrypted = models.TextField(blank=True, editable=False)
     refresh_token_encrypted = models.TextField(blank=True, editable=False)
     expires_at = models.DateTimeField(_("token expira em"), null=True, blank=True)
+    # The lifetime Bling gave the current access token: refreshes come at most a quarter of
+    # it ahead of expiry (a 5-second token is not refreshed on every call).
+    token_lifetime_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
     scope = models.TextField(_("escopos"), blank=True)
     # Refresh lease: a process sets it by conditional UPDATE before calling the token endpoint.
     refresh_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -45,6 +48,7 @@ class BlingConnection(models.Model):
     class Meta:
         verbose_name = _("conexão com o Bling")
         verbose_name_plural = _("conexões com o Bling")
+        permissions = [("connect_bling", _("conectar ou reconectar o Bling"))]
 
     def __str__(self) -> str:
         return f"{self.company_name or self.name} ({self.get_status_display()})"

@@ -78,6 +78,12 @@ class JobRun(models.Model):
     class Meta:
         verbose_name = _("execução de tarefa")
         verbose_name_plural = _("execuções de tarefas")
+        # Who may do what (blingsync/permissions.py): a run that writes nothing to Bling is a
+        # simulation; everything else (seed_counters and reruns of live runs included) is live.
+        permissions = [
+            ("run_simulation", _("executar tarefas em simulação")),
+            ("run_live", _("executar tarefas ao vivo (inclui semear contadores)")),
+        ]
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "status", "-finished_at"])]
         constraints = [

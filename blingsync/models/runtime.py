@@ -59,6 +59,7 @@ class RuntimeSettings(models.Model):
     class Meta:
         verbose_name = _("configurações de execução")
         verbose_name_plural = _("configurações de execução")
+        permissions = [("change_mode", _("mudar o modo (simulação, ao vivo, pausado)"))]
 
     def __str__(self) -> str:
         return str(_("Configurações de execução"))

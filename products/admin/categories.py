@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from blingsync.audit import audit_record
 from blingsync.jobrunner import job_run_queue
 from blingsync.models import AuditLog, JobRun
+from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from products.models import Category, CategoryRule
 from products.rules import GENERATE, SKIP, SUBCATEGORY, CategoryNode, EffectiveRule
 from products.selectors import category_nodes_load, category_rule_effective
@@ -124,6 +125,15 @@ class CategoryRuleInline(admin.StackedInline):
     verbose_name = _("regra desta categoria")
     verbose_name_plural = _("regra desta categoria")
 
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
@@ -160,6 +170,13 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # removed categories are marked, never deleted
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A category's only editable part is its rule.
+        return request.user.has_perm(EDIT_RULES)
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_LIVE)
 
     changelist_view = _with_nodes(admin.ModelAdmin.changelist_view)
     change_view = _with_nodes(admin.ModelAdmin.change_view)
@@ -205,8 +222,9 @@ class CategoryAdmin(admin.ModelAdmin):
         for rule in formset.deleted_objects:
             rule_change_record(before=before.get(rule.pk), rule=None, actor=actor, what="removida")
 
-    @admin.action(description=_("Sincronizar categorias com o Bling agora"))
+    @admin.action(description=_("Sincronizar categorias com o Bling agora"), permissions=["sync"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        permission_require(request, RUN_LIVE)
         run = job_run_queue(
             kind="categories",
             trigger=JobRun.Trigger.ADMIN,
@@ -243,6 +261,15 @@ class CategoryRuleAdmin(admin.ModelAdmin):
     fields = ["category", "name_match", "prefix", "code_policy", "deactivate_when_sold_out"]
 
     changelist_view = _with_nodes(admin.ModelAdmin.changelist_view)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(EDIT_RULES)
 
     @admin.display(description=_("prefixo efetivo"))
     def effective_prefix(self, obj: CategoryRule) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blingsync.jobrunner import job_run_queue
 from blingsync.models import AuditLog, JobRun
+from blingsync.permissions import RAISE_COUNTERS, RUN_LIVE, permission_require
 from products.codes import counter_raise, counter_value_check
 from products.models import CodeAssignment, CodeCounter
 from products.models.categories import prefix_validator
@@ -64,6 +65,12 @@ class CodeCounterAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a deleted counter would start again at 1
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RAISE_COUNTERS)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(RAISE_COUNTERS)
+
     @admin.display(description=_("próximo código"))
     def next_code(self, obj: CodeCounter) -> str:
         return code_format(obj.prefix, obj.last_value + 1)
@@ -74,6 +81,7 @@ class CodeCounterAdmin(admin.ModelAdmin):
         return code_format(obj.prefix, highest) if highest else "—"
 
     def save_model(self, request, obj, form, change):
+        permission_require(request, RAISE_COUNTERS)
         counter = counter_raise(
             prefix=obj.prefix,
             value=obj.last_value,
@@ -143,10 +151,15 @@ class CodeAssignmentAdmin(admin.ModelAdmin):
     def error_short(self, obj: CodeAssignment) -> str:
         return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
 
+    def has_sweep_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_LIVE)
+
     @admin.action(
-        description=_("Rodar a varredura de códigos agora (tenta de novo os que falharam)")
+        description=_("Rodar a varredura de códigos agora (tenta de novo os que falharam)"),
+        permissions=["sweep"],
     )
     def sweep_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        permission_require(request, RUN_LIVE)
         run = job_run_queue(
             kind="codes", trigger=JobRun.Trigger.ADMIN, requested_by=request.user.get_username()
         )

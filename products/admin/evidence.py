@@ -23,6 +23,7 @@ from blingsync.audit import audit_record
 from blingsync.audit_reasons import audit_reason_text
 from blingsync.bling.weblinks import bling_product_html, bling_product_url
 from blingsync.models import AuditLog
+from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
 from products.soldout import EVIDENCE_WINDOW
@@ -313,9 +314,18 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             _("todos os itens vendidos"),
         )
 
-    @admin.action(description=_("Reavaliar agora (na fila)"))
+    def has_evaluate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_LIVE)
+
+    def has_edit_rules_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EDIT_RULES)
+
+    @admin.action(description=_("Reavaliar agora (na fila)"), permissions=["evaluate"])
     def evaluate_again(self, request: HttpRequest, queryset: QuerySet[ProductStockState]) -> None:
         from django_q.tasks import async_task
+
+        # A re-evaluation may deactivate or reactivate the product in Bling: a live run.
+        permission_require(request, RUN_LIVE)
 
         ids = list(queryset.values_list("bling_product_id", flat=True))
         for pid in ids:
@@ -337,10 +347,14 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Não reativar automaticamente (tratar como inativado pela equipe)"))
+    @admin.action(
+        description=_("Não reativar automaticamente (tratar como inativado pela equipe)"),
+        permissions=["edit_rules"],
+    )
     def stop_reactivation(
         self, request: HttpRequest, queryset: QuerySet[ProductStockState]
     ) -> None:
+        permission_require(request, EDIT_RULES)
         changed = 0
         for state in queryset.filter(deactivated_by_blingsync=True):
             state.deactivated_by_blingsync = False

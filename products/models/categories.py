@@ -96,6 +96,7 @@ class CategoryRule(models.Model):
     class Meta:
         verbose_name = _("regra de categoria")
         verbose_name_plural = _("regras de categoria")
+        permissions = [("edit_rules", _("editar regras de categoria e prefixos"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(category__isnull=False) | ~models.Q(name_match=""),

@@ -22,6 +22,7 @@ class CodeCounter(models.Model):
     class Meta:
         verbose_name = _("contador de códigos")
         verbose_name_plural = _("contadores de códigos")
+        permissions = [("raise_counters", _("aumentar contadores de códigos"))]
         ordering = ["prefix"]
 
     def __str__(self) -> str:

@@ -144,7 +144,10 @@ def test_tokens_are_encrypted_at_rest(fake_bling, bling_connected):
 
 
 def test_a_changed_key_asks_for_a_reconnect(fake_bling, bling_connected, settings):
+    # The tokens were encrypted with the SECRET_KEY-derived key, which keeps decrypting after
+    # TOKEN_ENCRYPTION_KEY is set: both must change (without fallback) to lose them.
     settings.TOKEN_ENCRYPTION_KEY = "another-key"
+    settings.SECRET_KEY = "a-different-secret-key-" + "Zq8wX3vB7nM1kL5pR9tY2uI6oA4sD0fG"
     with pytest.raises(BlingNotConnected):
         catalog.company_get()
     assert BlingConnection.objects.get().status == BlingConnection.Status.NEEDS_RECONNECT

@@ -25,7 +25,12 @@ _DUMP = (
 
 def _settings_with(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "BLING"))}
-    clean.update({"DJANGO_SETTINGS_MODULE": "blingsync.settings", "SECRET_KEY": "x" * 60})
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "blingsync.settings",
+            "SECRET_KEY": "settings-test-" + "0123456789abcdef" * 3,
+        }
+    )
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", _DUMP], cwd=ROOT, env=clean, capture_output=True, text=True

@@ -29,7 +29,8 @@ SETTINGS_URL = "/admin/blingsync/runtimesettings/1/change/"
 
 @pytest.fixture
 def manager_client(client, django_user_model):
-    """A staff member (not a superuser) who may look at everything and edit the settings."""
+    """A staff member (not a superuser) who may look at everything, edit the settings and
+    export the audit."""
     user = django_user_model.objects.create_user(
         username="bia", password="segredo-forte-123", is_staff=True
     )
@@ -39,6 +40,7 @@ def manager_client(client, django_user_model):
         "view_runtimesettings",
         "change_runtimesettings",
         "view_productstockstate",
+        "export_audit",
     ]
     user.user_permissions.set(Permission.objects.filter(codename__in=wanted))
     client.force_login(user)

@@ -86,3 +86,43 @@ def test_the_schedule_admin_speaks_portuguese(staff_client):
     assert response.status_code == 200
     assert "frequência" in response.text.lower()
     assert "Minutos" in response.text
+
+
+def test_what_a_schedule_runs_is_read_only_in_the_admin(staff_client):
+    """Only name, cadence and next run are editable: a POST with another func (or args,
+    kwargs, hook) saves the cadence and leaves what runs alone."""
+    run_setup()
+    schedule = Schedule.objects.get(name="blingsync:codes")
+    url = f"/admin/django_q/schedule/{schedule.pk}/change/"
+    page = staff_client.get(url).text
+    assert 'name="func"' not in page and 'name="args"' not in page
+    assert 'name="minutes"' in page and 'name="next_run_0"' in page
+    response = staff_client.post(
+        url,
+        {
+            "name": "blingsync:codes",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 20,
+            "cron": "",
+            "repeats": -1,
+            "next_run_0": "01/12/2026",
+            "next_run_1": "10:00:00",
+            "func": "os.system",
+            "args": "'rm -rf /'",
+            "kwargs": "{'x': 1}",
+            "hook": "os.system",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    schedule.refresh_from_db()
+    assert schedule.minutes == 20
+    assert (schedule.func, schedule.args, schedule.kwargs, schedule.hook) == (
+        "blingsync.tasks.scheduled_job",
+        "'codes'",
+        None,
+        None,
+    )
+
+
+def test_no_schedule_can_be_added_in_the_admin(staff_client):
+    assert staff_client.get("/admin/django_q/schedule/add/").status_code == 403

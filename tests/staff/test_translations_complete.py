@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 
 from blingsync.admin import DJANGO_Q_STRINGS
+from blingsync.login_lockout import AXES_STRINGS
 
 BASE = Path(settings.BASE_DIR)
 LANGS = ("pt_BR", "en")
@@ -68,14 +69,17 @@ def _django_catalogue(lang: str) -> dict:
 
 
 DJANGOS = _django_catalogue("pt_BR")
+# English strings of django-q2 and django-axes (no pt-BR catalogue of their own): ours
+# translates them into Portuguese.
+THIRD_PARTY_STRINGS = {*DJANGO_Q_STRINGS, *AXES_STRINGS}
 
 
 def _left_empty_on_purpose(lang: str, msgid: str) -> bool:
-    """Django's own strings are Django's to translate; django-q2's English ones need no
-    English."""
+    """Django's own strings are Django's to translate; django-q2's and django-axes' English
+    ones need no English."""
     if msgid in DJANGOS:
         return True
-    return lang == "en" and msgid in DJANGO_Q_STRINGS
+    return lang == "en" and msgid in THIRD_PARTY_STRINGS
 
 
 def _untranslated(lang: str, entries: list[dict]) -> list[str]:
@@ -96,7 +100,7 @@ def test_every_msgid_is_translated_and_none_is_fuzzy(lang):
 
 def test_portuguese_maps_to_itself_and_english_differs_somewhere():
     pt = {e["msgid"]: e for e in po_entries(BASE / "locale/pt_BR/LC_MESSAGES/django.po")}
-    ours = [e for k, e in pt.items() if k not in DJANGO_Q_STRINGS and k not in DJANGOS]
+    ours = [e for k, e in pt.items() if k not in THIRD_PARTY_STRINGS and k not in DJANGOS]
     assert [e["msgid"] for e in ours if e.get("msgstr", e["msgid"]) != e["msgid"]] == []
 
 

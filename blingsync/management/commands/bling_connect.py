@@ -15,6 +15,7 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError
 from blingsync.bling.oauth import (
     CodeAlreadyUsed,
+    CompanyChangeNeedsConfirmation,
     bling_connect_with_code,
     oauth_authorize_url,
     oauth_state_new,
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             action="store_true",
             help=_("só mostra o endereço de autorização do Bling"),
         )
+        parser.add_argument(
+            "--confirm-company-change",
+            action="store_true",
+            help=_("aceita conectar a uma empresa diferente da conectada hoje"),
+        )
 
     def handle(self, *args, **options) -> None:
         if options["print_url"] or not options["code"]:
@@ -45,7 +51,19 @@ class Command(BaseCommand):
         source = AuditSource(source=AuditLog.Source.COMMAND, ref="bling_connect", actor=actor)
         try:
             with audit_source(source):
-                conn = bling_connect_with_code(code=options["code"], actor=actor)
+                conn = bling_connect_with_code(
+                    code=options["code"],
+                    actor=actor,
+                    confirm_company_change=options["confirm_company_change"],
+                )
+        except CompanyChangeNeedsConfirmation as exc:
+            raise CommandError(
+                _(
+                    "Esta autorização é de outra empresa (%(change)s); nada foi alterado. "
+                    "Para trocar de empresa, autorize de novo e use --confirm-company-change."
+                )
+                % {"change": exc.change.describe()}
+            ) from exc
         except CodeAlreadyUsed as exc:
             raise CommandError(
                 _("Este código já foi usado e não será enviado de novo; autorize outra vez.")
