@@ -13,7 +13,14 @@
   products whose last recorded balance is zero or less (a stock event that arrived *before*
   its order found no sales evidence yet; if the balance is still positive, the stock event
   that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
-  is forgotten; anything else -> `ignored`.
+  is forgotten; `invoice.*`, `consumer_invoice.*` -> the invoice handler (no effect yet);
+  anything else -> `ignored` ("evento desconhecido").
+- **Company**: an event of a company other than the connected one is `ignored` ("outra
+  empresa") before any Bling call. The receiver checks it too; this catches events stored
+  before the account was connected.
+- **Lease**: the claim holds for `lease.LEASE` and a thread renews it while the event runs
+  (however long Bling makes it wait); a killed worker's claim expires and the recovery tick
+  (every minute) takes the event back.
 - **Failures**: `attempts` + 1, `last_error`, retried after 1, 5, 25 and 125 minutes
   (`next_attempt_at`, a one-off schedule, and the `events` job as a safety net), then left
   `failed` with its error for staff ("reprocess" in the admin).
@@ -35,6 +42,9 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
 from blingsync.models import AuditLog, RuntimeSettings
 from webhooks.debounce import stock_evaluation_request
+from webhooks.envelope import company_matches
+from webhooks.inbox import QUEUE_GRACE, connected_company_id
+from webhooks.lease import lease_end, lease_kept
 from webhooks.models import StockEvaluation, WebhookEvent
 from webhooks.queueing import event_enqueue_at
 
@@ -48,6 +58,14 @@ ECHO_WINDOW = timedelta(minutes=10)
 PRODUCT_CHANGED = {"product.created", "product.updated"}
 STOCK_EVENTS = {"stock.created", "stock.updated", "stock.deleted", "virtual_stock.updated"}
 ORDER_CHANGED = {"order.created", "order.updated"}
+INVOICE_EVENTS = {
+    f"{resource}.{action}"
+    for resource in ("invoice", "consumer_invoice")
+    for action in ("created", "updated", "deleted")
+}
+# An event waiting for a Bling connection is looked at again this often (a reconnect queues
+# the whole backlog at once anyway).
+NOT_CONNECTED_RECHECK = timedelta(minutes=10)
 
 Status = WebhookEvent.Status
 
@@ -57,6 +75,12 @@ class _Outcome:
     status: str
     note: str = ""
     echo: bool = False
+    ignore_reason: str = ""
+
+
+class ProductBeingWritten(RuntimeError):
+    """Another process holds the product's code write right now (it may have died holding
+    it): the event is retried shortly, when the write has landed or its claim expired."""
 
 
 def _claimable(now: datetime) -> Q:
@@ -72,6 +96,7 @@ def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent |
         .update(
             status=Status.PROCESSING,
             claimed_at=now,
+            recover_at=lease_end(now=now),
             attempts=F("attempts") + 1,
             next_attempt_at=None,
         )
@@ -91,7 +116,10 @@ def event_process(*, event_id: int) -> str:
         return "not_claimed"
     claimed_at = event.claimed_at
     try:
-        with audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")):
+        with (
+            lease_kept(model=WebhookEvent, pk=event.pk, token=claimed_at),
+            audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")),
+        ):
             outcome = _route(event)
     except Exception as exc:
         return _failed(event, exc, claimed_at=claimed_at)
@@ -108,9 +136,11 @@ def _finish(event: WebhookEvent, outcome: _Outcome, *, claimed_at: datetime | No
         status=outcome.status,
         note=outcome.note[:300],
         echo=outcome.echo,
+        ignore_reason=outcome.ignore_reason,
         processed_at=timezone.now(),
         last_error="",
         next_attempt_at=None,
+        recover_at=None,
     )
     if not done:
         # The recovery sweep took the event from us (we were too slow); its new run decides.
@@ -125,7 +155,12 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         # `process_events` pick it up again; the dashboard shows the connection state).
         WebhookEvent.objects.filter(
             pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
-        ).update(status=Status.PENDING, attempts=F("attempts") - 1, last_error=error)
+        ).update(
+            status=Status.PENDING,
+            attempts=F("attempts") - 1,
+            last_error=error,
+            recover_at=timezone.now() + NOT_CONNECTED_RECHECK,
+        )
         logger.warning("webhook event %s waits for a Bling connection: %s", event.pk, error)
         return "not_connected"
     final = event.attempts >= MAX_ATTEMPTS
@@ -133,7 +168,13 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
     next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
     WebhookEvent.objects.filter(
         pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
-    ).update(status=Status.FAILED, last_error=error, next_attempt_at=next_at)
+    ).update(
+        status=Status.FAILED,
+        last_error=error,
+        next_attempt_at=next_at,
+        # Its one-off schedule runs the retry; recovery steps in if that schedule is lost.
+        recover_at=None if final else next_at + QUEUE_GRACE,
+    )
     if final:
         logger.error(
             "webhook event %s (%s) failed for good after %d attempts: %s",
@@ -141,7 +182,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
             event.event_type,
             event.attempts,
             error,
-            exc_info=not isinstance(exc, BlingError),  # a traceback only for our own bugs
+            exc_info=not isinstance(exc, (BlingError, ProductBeingWritten)),  # our bugs only
         )
         return "failed"
     event_enqueue_at(event_pk=event.pk, when=next_at)
@@ -152,7 +193,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         event.attempts,
         next_at.isoformat(),
         error,
-        exc_info=not isinstance(exc, BlingError),
+        exc_info=not isinstance(exc, (BlingError, ProductBeingWritten)),
     )
     return "retry"
 
@@ -170,6 +211,13 @@ def _data(event: WebhookEvent) -> dict[str, Any]:
 
 def _route(event: WebhookEvent) -> _Outcome:
     kind = event.event_type
+    connected = connected_company_id()
+    if not company_matches(company_id=event.company_id, connected_company=connected):
+        return _Outcome(
+            Status.IGNORED,
+            f"evento da empresa {event.company_id}, não da conectada ({connected})",
+            ignore_reason=WebhookEvent.IgnoreReason.OTHER_COMPANY,
+        )
     data = _data(event)
     try:
         if kind in PRODUCT_CHANGED:
@@ -182,10 +230,16 @@ def _route(event: WebhookEvent) -> _Outcome:
             return _order_changed(event)
         if kind == "order.deleted":
             return _order_deleted(event)
+        if kind in INVOICE_EVENTS:
+            return _invoice_event(event, data)
     except BlingNotFound as exc:
         # Deleted in Bling after the event was sent: there is nothing left to act on.
         return _Outcome(Status.PROCESSED, f"não encontrado no Bling (excluído depois?): {exc}")
-    return _Outcome(Status.IGNORED, "tipo de evento não tratado")
+    return _Outcome(
+        Status.IGNORED,
+        "tipo de evento não tratado",
+        ignore_reason=WebhookEvent.IgnoreReason.UNKNOWN_EVENT,
+    )
 
 
 def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
@@ -198,11 +252,19 @@ def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     if echo:
         return _Outcome(Status.PROCESSED, echo, echo=True)
     result = product_code_ensure(product_id=product_id)
+    _raise_if_being_written(result)
     note = _code_note(result)
     if _has_evidence(product_id):
         stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
         note += "; avaliação de estoque pedida"
     return _Outcome(Status.PROCESSED, note)
+
+
+def _raise_if_being_written(result: Any) -> None:
+    from products.codes import BEING_WRITTEN
+
+    if any(item.reason == BEING_WRITTEN for item in result.all()):
+        raise ProductBeingWritten("o código do produto está sendo escrito por outro processo")
 
 
 def _code_note(result: Any) -> str:
@@ -336,3 +398,9 @@ def _order_deleted(event: WebhookEvent) -> _Outcome:
         return _Outcome(Status.IGNORED, "evento de pedido sem id")
     order_forget(order_id=event.resource_id)
     return _Outcome(Status.PROCESSED, "pedido esquecido (excluído no Bling)")
+
+
+def _invoice_event(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
+    """NF-e / NFC-e events (sales evidence). Known and routed here; the evidence they carry
+    is not used yet (the `invoices` sweep reads invoices from Bling)."""
+    return _Outcome(Status.PROCESSED, "nota fiscal: sem tratamento ainda")
