@@ -7,7 +7,10 @@ the answer must not depend on processing. Rules (SPEC 5.6):
 - body over `WEBHOOK_MAX_BODY_BYTES` -> 413; missing or wrong signature -> 401. Neither is
   trusted, so only metadata is kept (time, remote address, size, sha256 of the body, its
   first 512 bytes, a few headers: at most 2 KB a row, purged after 48 hours), with no event
-  id (a forged copy must never block the real event with the same id), never processed;
+  id (a forged copy must never block the real event with the same id), never processed.
+  Past `REFUSED_ROWS_PER_MINUTE` rows from one address in a minute, a refusal is only
+  counted on the latest row (`repeats`), so a flood neither fills the disk nor inserts a
+  row per request;
 - signed but not JSON (or not UTF-8) -> 400, recorded with its body;
 - any other signed body -> 200. `envelope.envelope_assess` decides: an envelope we cannot
   use (no eventId, unknown version or event, wrong types, another company, a replayed old
@@ -35,6 +38,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from webhooks.envelope import Envelope, NotJson, body_key, envelope_assess, storable
@@ -63,6 +67,9 @@ REFUSED_HEADERS = (
     "X-Bling-Signature-256",
 )
 _REFUSED_HEADER_BYTES = 100
+# Rows kept per address and minute; later refusals from it only add to `repeats` of the
+# latest one (a flood leaves samples and its count, not a row per request).
+REFUSED_ROWS_PER_MINUTE = 10
 # How long after reception a pending event may wait for its task before the recovery tick
 # queues it again (normally it is processed in well under a second).
 QUEUE_GRACE = timedelta(seconds=60)
@@ -140,6 +147,27 @@ def _store_refusal(*, fields: dict, minimal: dict, http_status: int) -> WebhookE
         return None
 
 
+def _refusal_folded(*, remote_addr: str | None, now: datetime) -> WebhookEvent | None:
+    """Past REFUSED_ROWS_PER_MINUTE rows from this address in the last minute, count this
+    refusal on the latest of them instead of storing a row; returns that row, or None when
+    this refusal gets its own row. One indexed read (plus the UPDATE when folded)."""
+    recent = WebhookEvent.objects.filter(
+        signature_valid=False, received_at__gte=now - timedelta(minutes=1)
+    )
+    if remote_addr:
+        recent = recent.filter(remote_addr=remote_addr)
+    else:
+        recent = recent.filter(remote_addr__isnull=True)
+    ids = list(
+        recent.order_by("-received_at").values_list("pk", flat=True)[:REFUSED_ROWS_PER_MINUTE]
+    )
+    if len(ids) < REFUSED_ROWS_PER_MINUTE:
+        return None
+    if not WebhookEvent.objects.filter(pk=ids[0]).update(repeats=F("repeats") + 1):
+        return None  # purged meanwhile: store this one
+    return WebhookEvent.objects.filter(pk=ids[0]).first()
+
+
 def _record_untrusted(
     *,
     http_status: int,
@@ -148,7 +176,15 @@ def _record_untrusted(
     remote_addr: str | None,
     error: str,
 ) -> WebhookEvent | None:
-    """Metadata of an unsigned, badly signed or oversized request (at most 2 KB a row)."""
+    """Metadata of an unsigned, badly signed or oversized request (at most 2 KB a row); past
+    a few a minute from one address, only counted (see `_refusal_folded`)."""
+    try:
+        folded = _refusal_folded(remote_addr=remote_addr, now=timezone.now())
+    except Exception as exc:  # noqa: BLE001 - the answer must not depend on storing
+        logger.warning("could not fold a refusal: %s", type(exc).__name__)
+        folded = None
+    if folded is not None:
+        return folded
     common = {
         "event_id": None,
         "signature_valid": False,

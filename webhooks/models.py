@@ -61,6 +61,9 @@ class WebhookEvent(models.Model):
     # `body` holds its first bytes.
     body_size = models.PositiveIntegerField(_("tamanho do corpo (bytes)"), null=True, blank=True)
     body_sha256 = models.CharField(_("sha256 do corpo"), max_length=64, blank=True)
+    # A refused row also stands for this many later refusals from the same address, folded
+    # into it instead of stored (a flood keeps a few samples a minute, and its count).
+    repeats = models.PositiveIntegerField(_("recusas repetidas agrupadas"), default=0)
 
     class Meta:
         verbose_name = _("evento de webhook")
@@ -79,6 +82,11 @@ class WebhookEvent(models.Model):
             ),
             models.Index(
                 fields=["signature_valid", "received_at"], name="webhooks_event_sigfail_idx"
+            ),
+            models.Index(
+                fields=["remote_addr", "received_at"],
+                name="webhooks_event_refused_idx",
+                condition=models.Q(signature_valid=False),
             ),
         ]
 

@@ -22,6 +22,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='webhookevent',
+            name='repeats',
+            field=models.PositiveIntegerField(default=0, verbose_name='recusas repetidas agrupadas'),
+        ),
+        migrations.AddField(
+            model_name='webhookevent',
             name='body_size',
             field=models.PositiveIntegerField(blank=True, null=True, verbose_name='tamanho do corpo (bytes)'),
         ),
@@ -50,6 +55,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='webhookevent',
             index=models.Index(fields=['signature_valid', 'received_at'], name='webhooks_event_sigfail_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='webhookevent',
+            index=models.Index(condition=models.Q(('signature_valid', False)), fields=['remote_addr', 'received_at'], name='webhooks_event_refused_idx'),
         ),
     ]
 
