@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
+BUSY_RETRY = timedelta(seconds=30)
 # A product.updated this soon after one of our own writes that matches it is its echo.
 ECHO_WINDOW = timedelta(minutes=10)
 
@@ -163,12 +164,19 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         )
         logger.warning("webhook event %s waits for a Bling connection: %s", event.pk, error)
         return "not_connected"
-    final = event.attempts >= MAX_ATTEMPTS
+    # Another writer's claim on the product's code (at most `products.codes.WRITE_CLAIM`,
+    # left by a killed process until it expires): soon again, without spending an attempt.
+    busy = isinstance(exc, ProductBeingWritten)
+    final = not busy and event.attempts >= MAX_ATTEMPTS
     now = timezone.now()
-    next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
+    if busy:
+        next_at = now + BUSY_RETRY
+    else:
+        next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
     WebhookEvent.objects.filter(
         pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
     ).update(
+        attempts=F("attempts") - 1 if busy else F("attempts"),
         status=Status.FAILED,
         last_error=error,
         next_attempt_at=next_at,

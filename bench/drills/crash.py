@@ -42,6 +42,7 @@ from bench.drills.stack import Stack, StackOptions
 
 STALE_MINUTES = 11  # past the job runner's STALE_AFTER (10 min), for the killed sweep only
 RECOVERY_TARGET_S = 180.0
+WRITE_CLAIM_S = 120  # products.codes.WRITE_CLAIM
 
 _RECOVERY_SCHEDULE = """
 from blingsync.schedules import SCHEDULES
@@ -61,7 +62,11 @@ def _wait_settled_and_evaluated(
     started = time.monotonic()
     events_s = None
     while True:
-        settled, by_id = _settled_count(stack, ids)
+        by_id = {
+            r["event_id"]: r for r in probes.events_state(stack)["rows"] if r["event_id"] in ids
+        }
+        # Settled: processed, ignored, or failed for good (a retry still due is not).
+        settled = sum(1 for e in ids if probes._settled(by_id.get(e)))
         now = time.monotonic() - started
         if settled == len(ids) and events_s is None:
             events_s = now
@@ -185,6 +190,9 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         f"crash: events settled {events_s:.0f} s and evaluations "
         f"{'never' if all_s is None else f'{all_s:.0f} s'} after the restart",
     )
+    # The rerun stands for the next scheduled codes run (15 min later in production): it is
+    # queued once the killed processes' write claims on codes (WRITE_CLAIM, 2 min) expired.
+    time.sleep(max(0.0, t_kill + WRITE_CLAIM_S + 5 - time.time()))
     aged = stack.django(
         "from datetime import timedelta\nfrom django.utils import timezone\n"
         "from blingsync.models import JobRun\n"

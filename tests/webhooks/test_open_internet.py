@@ -457,3 +457,33 @@ def test_a_flood_from_one_address_keeps_ten_rows_a_minute_and_its_count(fake_bli
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
     webhook_receive(body=body, headers=headers, remote_addr="203.0.113.7")
     assert flood.count() == 11
+
+
+def test_a_code_write_held_by_a_killed_process_is_retried_soon_without_spending_attempts(
+    client, fake_bling, bling_connected
+):
+    """A dead sweep or worker left its claim on the product's code write (it expires after
+    products.codes.WRITE_CLAIM): the event is retried in 30 s, not after the backoff."""
+    from products.models import CodeAssignment
+
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    pid = fake_bling.add_product("Memória", categoria_id=tree.memoria)["id"]
+    CodeAssignment.objects.create(
+        bling_product_id=pid,
+        code="MEMO00001",
+        prefix="MEMO",
+        number=1,
+        write_claimed_until=timezone.now() + timedelta(minutes=2),
+    )
+    event = _stored(fake_bling, client, "product.created", {"id": pid, "codigo": ""})
+    assert event_process(event_id=event.pk) == "retry"
+    event.refresh_from_db()
+    assert event.status == Status.FAILED and event.attempts == 0
+    assert timedelta(seconds=25) < event.next_attempt_at - timezone.now() <= timedelta(seconds=30)
+    assert _patches(fake_bling, pid) == []
+
+    CodeAssignment.objects.filter(bling_product_id=pid).update(write_claimed_until=None)
+    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+    assert event_process(event_id=event.pk) == "processed"
+    assert [r.json for r in _patches(fake_bling, pid)] == [{"codigo": "MEMO00001"}]
