@@ -54,28 +54,37 @@ result = spec.name
 """
 
 
-def _wait_settled_and_evaluated(
-    stack: Stack, ids: set[str], timeout: float
-) -> tuple[dict, float, float | None, int]:
-    """Poll every 2 s: (last state, seconds until every event settled, seconds until also no
-    stock evaluation was open, evaluations open at the end)."""
+_EVALUATIONS = """
+from webhooks.models import StockEvaluation
+result = {"pks": list(StockEvaluation.objects.values_list("pk", flat=True)),
+          "claimed": StockEvaluation.objects.filter(claimed_at__isnull=False).count()}
+"""
+
+
+def _wait_recovered(
+    stack: Stack, ids: set[str], at_kill: set[int], timeout: float
+) -> tuple[dict, dict[str, float | None]]:
+    """Poll until every event is settled and no stock evaluation is open; returns the last
+    rows by event id and the seconds (from now) at which: every event was settled, every
+    evaluation that was open at the kill was done, every evaluation was done."""
     started = time.monotonic()
-    events_s = None
-    while True:
-        by_id = {
-            r["event_id"]: r for r in probes.events_state(stack)["rows"] if r["event_id"] in ids
-        }
-        # Settled: processed, ignored, or failed for good (a retry still due is not).
-        settled = sum(1 for e in ids if probes._settled(by_id.get(e)))
+    times: dict[str, float | None] = {"events": None, "killed_evaluations": None, "all": None}
+    by_id: dict = {}
+    while time.monotonic() - started <= timeout:
+        rows = probes.events_state(stack)["rows"]
+        by_id = {r["event_id"]: r for r in rows if r["event_id"] in ids}
         now = time.monotonic() - started
-        if settled == len(ids) and events_s is None:
-            events_s = now
-        open_evals = stock_evaluations_open(stack) if events_s is not None else -1
-        if events_s is not None and open_evals == 0:
-            return by_id, events_s, now, 0
-        if now > timeout:
-            return by_id, events_s if events_s is not None else now, None, open_evals
+        # Settled: processed, ignored, or failed for good (a retry still due is not).
+        if times["events"] is None and all(probes._settled(by_id.get(e)) for e in ids):
+            times["events"] = now
+        open_pks = set(stack.django(_EVALUATIONS)["pks"])
+        if times["killed_evaluations"] is None and not open_pks & at_kill:
+            times["killed_evaluations"] = now
+        if times["events"] is not None and not open_pks:
+            times["all"] = now
+            break
         time.sleep(2)
+    return by_id, times
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -150,6 +159,7 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
         time.sleep(0.5)
     stack.worker.kill()
     t_kill = time.time()
+    evaluations_at_kill = stack.django(_EVALUATIONS)
     sending.join(120)
     settled_at_kill, by_id_kill = _settled_count(stack, ids)
     at_kill = Counter(r["status"] for r in by_id_kill.values())
@@ -176,20 +186,36 @@ def run(stack: Stack, args: argparse.Namespace, result: DrillResult) -> None:
     time.sleep(2)
     stack.start_worker()
     t_restart = time.time()
-    by_id, events_s, all_s, open_evals = _wait_settled_and_evaluated(stack, ids, drain)
-    result.add("seconds from restart to every event settled", round(events_s, 1))
+    by_id, times = _wait_recovered(stack, ids, set(evaluations_at_kill["pks"]), drain)
+    events_s = times["events"] if times["events"] is not None else drain
+
+    def shown(value: float | None) -> str:
+        return f"{value:.0f} s" if value is not None else f"not within {drain:.0f} s"
+
     result.add(
-        "seconds from restart to every stock evaluation done",
-        round(all_s, 1) if all_s is not None else f"not within {drain:.0f} s",
+        "stock evaluations open at the kill (claimed)",
+        f"{len(evaluations_at_kill['pks'])} ({evaluations_at_kill['claimed']})",
     )
     result.check(
-        "recovered within 3 minutes of the restart",
-        f"{(all_s if all_s is not None else events_s):.0f} s",
+        "every event settled, from the restart",
+        shown(times["events"]),
         f"<= {RECOVERY_TARGET_S:.0f} s",
-        all_s is not None and all_s <= RECOVERY_TARGET_S,
-        f"crash: events settled {events_s:.0f} s and evaluations "
-        f"{'never' if all_s is None else f'{all_s:.0f} s'} after the restart",
+        times["events"] is not None and times["events"] <= RECOVERY_TARGET_S,
+        f"crash: events settled {shown(times['events'])} after the restart",
     )
+    result.check(
+        "stock evaluations open at the kill done, from the restart",
+        shown(times["killed_evaluations"]),
+        f"<= {RECOVERY_TARGET_S:.0f} s",
+        times["killed_evaluations"] is not None
+        and times["killed_evaluations"] <= RECOVERY_TARGET_S,
+        f"crash: evaluations open at the kill done {shown(times['killed_evaluations'])} "
+        "after the restart",
+    )
+    # Evaluations asked for by events processed after the restart wait their debounce window
+    # (stock_debounce_seconds) and the scheduler's pass: reported, no target of their own.
+    result.add("every stock evaluation done, from the restart", shown(times["all"]))
+    open_evals = 0 if times["all"] is not None else stock_evaluations_open(stack)
     # The rerun stands for the next scheduled codes run (15 min later in production): it is
     # queued once the killed processes' write claims on codes (WRITE_CLAIM, 2 min) expired.
     time.sleep(max(0.0, t_kill + WRITE_CLAIM_S + 5 - time.time()))
