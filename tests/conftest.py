@@ -79,3 +79,14 @@ def bling_connected(fake_bling: FakeBling, db, settings):
     )
     conn.refresh_from_db()
     return conn
+
+
+@pytest.fixture(autouse=True)
+def _webhook_refusal_folds_forgotten():
+    """Each test starts without the flood folds a previous test left in this process
+    (webhooks.refusal_fold remembers them for 30 s)."""
+    from webhooks.refusal_fold import refusal_folds_forget
+
+    refusal_folds_forget()
+    yield
+    refusal_folds_forget()

@@ -8,9 +8,9 @@ the answer must not depend on processing. Rules (SPEC 5.6):
   trusted, so only metadata is kept (time, remote address, size, sha256 of the body, its
   first 512 bytes, a few headers: at most 2 KB a row, purged after 48 hours), with no event
   id (a forged copy must never block the real event with the same id), never processed.
-  Past `REFUSED_ROWS_PER_MINUTE` rows from one address in a minute, a refusal is only
-  counted on the latest row (`repeats`), so a flood neither fills the disk nor inserts a
-  row per request;
+  Past a few rows from one address in a minute, a refusal is only counted on the latest
+  row (`repeats`, see `refusal_fold`), so a flood neither fills the disk nor writes to the
+  database for each request;
 - signed but not JSON (or not UTF-8) -> 400, recorded with its body;
 - any other signed body -> 200. `envelope.envelope_assess` decides: an envelope we cannot
   use (no eventId, unknown version or event, wrong types, another company, a replayed old
@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from webhooks.envelope import Envelope, NotJson, body_key, envelope_assess, storable
@@ -48,6 +47,7 @@ from webhooks.queueing import (
     event_enqueue,
     event_enqueue_in_transaction,
 )
+from webhooks.refusal_fold import refusal_fold
 from webhooks.signature import SIGNATURE_HEADER, signature_is_valid
 
 logger = logging.getLogger(__name__)
@@ -67,9 +67,6 @@ REFUSED_HEADERS = (
     "X-Bling-Signature-256",
 )
 _REFUSED_HEADER_BYTES = 100
-# Rows kept per address and minute; later refusals from it only add to `repeats` of the
-# latest one (a flood leaves samples and its count, not a row per request).
-REFUSED_ROWS_PER_MINUTE = 10
 # How long after reception a pending event may wait for its task before the recovery tick
 # queues it again (normally it is processed in well under a second).
 QUEUE_GRACE = timedelta(seconds=60)
@@ -147,27 +144,6 @@ def _store_refusal(*, fields: dict, minimal: dict, http_status: int) -> WebhookE
         return None
 
 
-def _refusal_folded(*, remote_addr: str | None, now: datetime) -> WebhookEvent | None:
-    """Past REFUSED_ROWS_PER_MINUTE rows from this address in the last minute, count this
-    refusal on the latest of them instead of storing a row; returns that row, or None when
-    this refusal gets its own row. One indexed read (plus the UPDATE when folded)."""
-    recent = WebhookEvent.objects.filter(
-        signature_valid=False, received_at__gte=now - timedelta(minutes=1)
-    )
-    if remote_addr:
-        recent = recent.filter(remote_addr=remote_addr)
-    else:
-        recent = recent.filter(remote_addr__isnull=True)
-    ids = list(
-        recent.order_by("-received_at").values_list("pk", flat=True)[:REFUSED_ROWS_PER_MINUTE]
-    )
-    if len(ids) < REFUSED_ROWS_PER_MINUTE:
-        return None
-    if not WebhookEvent.objects.filter(pk=ids[0]).update(repeats=F("repeats") + 1):
-        return None  # purged meanwhile: store this one
-    return WebhookEvent.objects.filter(pk=ids[0]).first()
-
-
 def _record_untrusted(
     *,
     http_status: int,
@@ -177,14 +153,12 @@ def _record_untrusted(
     error: str,
 ) -> WebhookEvent | None:
     """Metadata of an unsigned, badly signed or oversized request (at most 2 KB a row); past
-    a few a minute from one address, only counted (see `_refusal_folded`)."""
+    a few a minute from one address, only counted (`refusal_fold`): then None."""
     try:
-        folded = _refusal_folded(remote_addr=remote_addr, now=timezone.now())
+        if refusal_fold(remote_addr=remote_addr, now=timezone.now()):
+            return None
     except Exception as exc:  # noqa: BLE001 - the answer must not depend on storing
         logger.warning("could not fold a refusal: %s", type(exc).__name__)
-        folded = None
-    if folded is not None:
-        return folded
     common = {
         "event_id": None,
         "signature_valid": False,
@@ -286,7 +260,8 @@ def _store_event(fields: dict) -> WebhookEvent:
 def webhook_receive(
     *, body: bytes, headers: Mapping[str, str], remote_addr: str | None
 ) -> tuple[int, WebhookEvent | None]:
-    """Record one delivery and return (HTTP status, the stored row or None for a duplicate)."""
+    """Record one delivery and return (HTTP status, the stored row; None for a duplicate or
+    a refusal only counted on an earlier row)."""
     remote_addr = _ip_or_none(remote_addr)
 
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -297,7 +272,13 @@ def webhook_receive(
             remote_addr=remote_addr,
             error=f"corpo acima de {settings.WEBHOOK_MAX_BODY_BYTES} bytes",
         )
-        logger.warning("webhook refused: body over %d bytes", settings.WEBHOOK_MAX_BODY_BYTES)
+        # A folded refusal (a flood) is logged at DEBUG: one line per request would flood the log.
+        logger.log(
+            logging.WARNING if event else logging.DEBUG,
+            "webhook refused: body over %d bytes from %s",
+            settings.WEBHOOK_MAX_BODY_BYTES,
+            remote_addr,
+        )
         return 413, event
 
     signature = _header(headers, SIGNATURE_HEADER)
@@ -310,7 +291,8 @@ def webhook_receive(
             remote_addr=remote_addr,
             error="assinatura ausente" if missing else "assinatura inválida",
         )
-        logger.warning(
+        logger.log(
+            logging.WARNING if event else logging.DEBUG,
             "webhook refused: %s signature from %s",
             "missing" if missing else "invalid",
             remote_addr,

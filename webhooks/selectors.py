@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from webhooks.models import WebhookEvent
+from webhooks.refusal_fold import refusals_flush
 
 Status = WebhookEvent.Status
 
@@ -30,6 +31,7 @@ def events_failed_count() -> int:
 def signature_failures_count(*, hours: int = 24) -> int:
     """Requests refused for a missing or wrong signature in the last `hours` (a wrong client
     secret shows up here before Bling disables the webhook)."""
+    refusals_flush()  # this process's counts of a flood still in memory
     since = timezone.now() - timedelta(hours=hours)
     totals = WebhookEvent.objects.filter(
         http_status=401, signature_valid=False, received_at__gte=since
@@ -88,6 +90,7 @@ def inbox_figures(*, days: int = 7, refused_hours: int = 48, top: int = 5) -> In
         )
         if code == WebhookEvent.IgnoreReason.OTHER_COMPANY:
             figures.other_company = row["n"]
+    refusals_flush()
     refused = WebhookEvent.objects.filter(
         signature_valid=False, received_at__gte=now - timedelta(hours=refused_hours)
     )

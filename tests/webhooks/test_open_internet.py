@@ -440,21 +440,31 @@ def test_a_live_worker_renews_its_lease_while_it_waits(monkeypatch):
     assert WebhookEvent.objects.get(pk=event.pk).recover_at == taken
 
 
-def test_a_flood_from_one_address_keeps_ten_rows_a_minute_and_its_count(fake_bling):
+def test_a_flood_from_one_address_keeps_ten_rows_a_minute_and_its_count(
+    fake_bling, monkeypatch, django_assert_num_queries
+):
+    from webhooks import refusal_fold
     from webhooks.selectors import signature_failures_count
 
+    monkeypatch.setattr(refusal_fold, "FLUSH_EVERY", 60.0)
     body = b'{"eventId": "x"}' + b" " * 1000
     headers = {"X-Bling-Signature-256": "sha256=" + "0" * 64}
-    for _ in range(15):
+    for _ in range(11):
         assert webhook_receive(body=body, headers=headers, remote_addr="203.0.113.7")[0] == 401
+    # Folding: the flood's next requests do not touch the database at all.
+    with django_assert_num_queries(0):
+        for _ in range(4):
+            status, row = webhook_receive(body=body, headers=headers, remote_addr="203.0.113.7")
+            assert (status, row) == (401, None)
     assert webhook_receive(body=body, headers=headers, remote_addr="198.51.100.1")[0] == 401
+    assert signature_failures_count(hours=1) == 16  # every refusal counted (flushed first)
     flood = WebhookEvent.objects.filter(remote_addr="203.0.113.7")
     assert flood.count() == 10
     assert sorted(flood.values_list("repeats", flat=True)) == [0] * 9 + [5]
     assert WebhookEvent.objects.get(remote_addr="198.51.100.1").repeats == 0
-    assert signature_failures_count(hours=1) == 16  # every refusal counted
-    # A minute later the address gets rows again (fresh samples).
+    # Once the rows are a minute old (and the fold is no longer remembered), fresh samples.
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    refusal_fold.refusal_folds_forget()
     webhook_receive(body=body, headers=headers, remote_addr="203.0.113.7")
     assert flood.count() == 11
 
