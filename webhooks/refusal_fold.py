@@ -4,12 +4,14 @@ An address that already left `ROWS_PER_MINUTE` refused rows in the last minute g
 rows: each further refusal adds one to `repeats` of its latest row. To keep a flood from
 writing to the database at all, the decision is remembered in this process for
 `FOLD_MEMORY` and the counts are added in one UPDATE per address every `FLUSH_EVERY`
-(a refusal's count reaches the database at most that late; what is pending when a process
-dies is lost: a few seconds of counts of junk, never an event).
+(a refusal's count reaches the database at most that late). A process that exits normally
+(gunicorn's graceful stop) writes what is pending; one that is killed loses at most its
+last second of counts: counts of junk, never an event.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -106,3 +108,11 @@ def refusal_folds_forget() -> None:
     """Drop what this process remembers (tests: each starts from the database's state)."""
     with _lock:
         _folds.clear()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    try:
+        refusals_flush()
+    except Exception:  # noqa: BLE001 - the process is going away; nothing to report to
+        pass
