@@ -4,7 +4,8 @@ An address that already left `ROWS_PER_MINUTE` refused rows in the last minute g
 rows: each further refusal adds one to `repeats` of its latest row. To keep a flood from
 writing to the database at all, the decision is remembered in this process for
 `FOLD_MEMORY` and the counts are added in one UPDATE per address every `FLUSH_EVERY`
-(a refusal's count reaches the database at most that late). A process that exits normally
+(a refusal's count reaches the database at most that late: the next refusal or a timer
+thread writes it). A process that exits normally
 (gunicorn's graceful stop) writes what is pending; one that is killed loses at most its
 last second of counts: counts of junk, never an event.
 """
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connections
 from django.db.models import F
 
 from webhooks.models import WebhookEvent
@@ -38,7 +40,8 @@ class _Fold:
 
 
 _folds: dict[str | None, _Fold] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # _timer_arm runs with it held
+_timer: threading.Timer | None = None
 
 
 def _rows_last_minute(remote_addr: str | None, now: datetime) -> list[int]:
@@ -66,6 +69,7 @@ def refusal_fold(*, remote_addr: str | None, now: datetime) -> bool:
             fold.pending += 1
             flush = mono - fold.flushed_at >= FLUSH_EVERY
             if not flush:
+                _timer_arm()  # the flood may stop here: its count still reaches the database
                 return True
     if fold is not None:
         _flush_one(remote_addr)  # still valid: its time to flush; expired: its last counts
@@ -104,10 +108,34 @@ def refusals_flush() -> None:
         _flush_one(addr)
 
 
+def _timer_arm() -> None:
+    global _timer
+    with _lock:
+        if _timer is not None:
+            return
+        _timer = threading.Timer(FLUSH_EVERY, _timer_fire)
+        _timer.daemon = True
+        _timer.start()
+
+
+def _timer_fire() -> None:
+    global _timer
+    with _lock:
+        _timer = None
+    try:
+        refusals_flush()
+    finally:
+        connections.close_all()  # this thread's connection only
+
+
 def refusal_folds_forget() -> None:
     """Drop what this process remembers (tests: each starts from the database's state)."""
+    global _timer
     with _lock:
         _folds.clear()
+        if _timer is not None:
+            _timer.cancel()
+            _timer = None
 
 
 @atexit.register

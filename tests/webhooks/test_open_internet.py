@@ -497,3 +497,20 @@ def test_a_code_write_held_by_a_killed_process_is_retried_soon_without_spending_
     WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
     assert event_process(event_id=event.pk) == "processed"
     assert [r.json for r in _patches(fake_bling, pid)] == [{"codigo": "MEMO00001"}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_of_a_flood_that_stopped_reaches_the_database(monkeypatch):
+    """Nothing else arrives after the flood: a timer writes its last counts."""
+    from webhooks import refusal_fold
+
+    monkeypatch.setattr(refusal_fold, "FLUSH_EVERY", 0.2)
+    for _ in range(13):
+        webhook_receive(body=b"junk", headers={}, remote_addr="203.0.113.9")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        repeats = sum(WebhookEvent.objects.values_list("repeats", flat=True))
+        if repeats == 3:
+            break
+        time.sleep(0.1)
+    assert WebhookEvent.objects.count() == 10 and repeats == 3
