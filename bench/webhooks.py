@@ -22,8 +22,14 @@ slow server or a lagging generator cannot hide queueing delay. Target (issue 6):
 After the fixed-rate run, a closed-loop phase (--saturate fresh events from --clients
 connections sending back to back) measures each server's capacity ("max req/s").
 
+Flood phase (issue 13), on the app only: --flooders senders post unsigned 200 KiB bodies
+back to back while --flood-events fresh signed events are sent at --flood-rate and timed.
+Target: their p99 under 100 ms, every one answered 200 and stored; each refused flood
+request leaves one row of at most 2 KB (measured in the database afterwards).
+
 Options: --events 2000 --rate 100 --duplicates 0.10 --saturate 600 --clients 8
---db auto|postgres|sqlite.
+--flooders 4 --flood-events 1000 --flood-rate 50 --flood-kib 200 --port 0 (first of two
+ports to serve on; 0 = any free one) --db auto|postgres|sqlite.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -52,6 +59,8 @@ GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 SECRET = "bench-client-secret"
 PATH = "/webhooks/bling/"
 TARGET_P99_MS = 50.0
+FLOOD_TARGET_P99_MS = 100.0
+REFUSED_ROW_MAX_BYTES = 2048
 
 sys.path.insert(0, str(ROOT))
 from webhooks.signature import signature_compute  # noqa: E402 (pure stdlib + settings name)
@@ -88,7 +97,8 @@ def temp_database(kind: str, workdir: Path) -> TempDatabase:
     if kind in ("auto", "postgres") and _postgres_answers(admin_url):
         import psycopg
 
-        name = f"blingsync_bench_wh_{os.getpid()}"
+        # BENCH_PG_DB: the database to (re)create, for machines where each user has one.
+        name = os.environ.get("BENCH_PG_DB") or f"blingsync_bench_wh_{os.getpid()}"
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -144,8 +154,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+def gunicorn_start(env: dict[str, str], log: Path, port: int = 0) -> tuple[subprocess.Popen, int]:
+    port = port or _free_port()
     proc = subprocess.Popen(
         [
             GUNICORN,
@@ -214,7 +224,8 @@ def deliveries_build(n: int, duplicate_share: float, seed: int = 6) -> list[Deli
         event = rng.choice(["product.deleted", "invoice.created"])
         envelope = {
             "eventId": event_id,
-            "date": "2026-01-10T12:18:46Z",
+            # Now: a date more than 4 days old is a replay, ignored without processing.
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "version": "v1",
             "event": event,
             "companyId": "d4475854366a36c86a37e792f9634a51",
@@ -236,6 +247,10 @@ class Result:
 def _send(port: int, delivery: Delivery) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
+        conn.connect()
+        # No Nagle: a body of several segments would otherwise wait ~40 ms for the server's
+        # delayed ACK before its last segment leaves (the sender's artefact, not the server's).
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.request(
             "POST",
             PATH,
@@ -299,6 +314,83 @@ def load_saturate(port: int, deliveries: list[Delivery], clients: int) -> float:
     with ThreadPoolExecutor(max_workers=clients) as pool:
         total = sum(pool.map(lambda _: client(), range(clients)))
     return total / (time.perf_counter() - start)
+
+
+def _flood_body(kib: int, i: int) -> bytes:
+    head = json.dumps({"eventId": f"flood-{i}", "event": "product.updated", "data": {"x": ""}})
+    return head.encode()[:-3] + b"x" * (kib * 1024 - len(head)) + b'"}}'
+
+
+def _flooder(port: int, kib: int, n: int, stop, sent, refused) -> None:  # noqa: ANN001
+    """One flood sender (its own process: an attacker's machine, not our timing client's
+    threads fighting for the same interpreter lock)."""
+    i = 0
+    while not stop.is_set():
+        body = _flood_body(kib, n * 1_000_000 + i)
+        status = _send(port, Delivery("", body, "sha256=" + "0" * 64, False))
+        i += 1
+        with sent.get_lock():
+            sent.value += 1
+        if status == 401:
+            with refused.get_lock():
+                refused.value += 1
+
+
+def load_flood(
+    port: int, signed: list[Delivery], rate: float, *, flooders: int, kib: int
+) -> tuple[list[Result], float, dict]:
+    """`flooders` processes post unsigned `kib` KiB bodies back to back while `signed` go out
+    at `rate`; returns the signed results, their wall time and the flood's own figures."""
+    ctx = multiprocessing.get_context("fork")
+    stop, sent, refused = ctx.Event(), ctx.Value("l", 0), ctx.Value("l", 0)
+    procs = [
+        ctx.Process(target=_flooder, args=(port, kib, n, stop, sent, refused), daemon=True)
+        for n in range(flooders)
+    ]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    time.sleep(1.0)  # the flood is on before the first timed event leaves
+    try:
+        results, wall = load_fire(port, signed, rate)
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(15)
+    elapsed = time.perf_counter() - started
+    counts = {"sent": sent.value, "401": refused.value, "other": sent.value - refused.value}
+    counts["per_second"] = counts["sent"] / elapsed if elapsed > 0 else float("nan")
+    counts["mib_per_second"] = counts["per_second"] * kib / 1024
+    return results, wall, counts
+
+
+_REFUSED_STATS = """
+import json
+from django.db import connection
+from webhooks.models import WebhookEvent
+rows = WebhookEvent.objects.filter(signature_valid=False, http_status=401)
+sizes = []
+for r in rows.iterator():
+    sizes.append(sum(len(str(v).encode()) for v in (
+        r.body, json.dumps(r.headers), r.last_error, r.body_sha256, r.remote_addr, r.event_type,
+        r.company_id, r.note)) + 120)  # + the fixed-width columns, generously
+db_max = None
+if connection.vendor == "postgresql":
+    with connection.cursor() as cur:
+        cur.execute("SELECT max(pg_column_size(t.*)) FROM webhooks_webhookevent t "
+                    "WHERE signature_valid = false AND http_status = 401")
+        db_max = cur.fetchone()[0]
+from django.db.models import Sum
+folded = rows.aggregate(n=Sum("repeats"))["n"] or 0
+print(json.dumps({"rows": len(sizes), "folded": folded, "max_bytes": max(sizes, default=0),
+                  "mean_bytes": sum(sizes) / len(sizes) if sizes else 0, "pg_row_max": db_max,
+                  "body_size_max": max(rows.values_list("body_size", flat=True), default=0)}))
+"""
+
+
+def refused_stats(env: dict[str, str]) -> dict:
+    done = manage(env, "shell", "-c", _REFUSED_STATS)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _warm_up(port: int, n: int = 20) -> None:
@@ -390,6 +482,11 @@ def main() -> int:
     parser.add_argument("--saturate", type=int, default=600, help="events, 0 to skip")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--db", choices=["auto", "postgres", "sqlite"], default="auto")
+    parser.add_argument("--flooders", type=int, default=4, help="0 to skip the flood phase")
+    parser.add_argument("--flood-events", type=int, default=1000)
+    parser.add_argument("--flood-rate", type=float, default=50.0)
+    parser.add_argument("--flood-kib", type=int, default=200)
+    parser.add_argument("--port", type=int, default=0, help="first of two ports (0: any)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
@@ -399,7 +496,10 @@ def main() -> int:
     deliveries = deliveries_build(args.events, args.duplicates)
     # Fresh events for the closed-loop capacity phase (not part of the lost/twice checks).
     extra = deliveries_build(args.saturate, 0.0, seed=7) if args.saturate else []
+    flood_signed = deliveries_build(args.flood_events, 0.0, seed=8) if args.flooders else []
     unique_ids = sorted({d.event_id for d in deliveries})
+    flood_ids_file = workdir / "flood_ids.json"
+    flood_ids_file.write_text(json.dumps(sorted({d.event_id for d in flood_signed})))
     ids_file = workdir / "ids.json"
     ids_file.write_text(json.dumps(unique_ids))
     cores = os.cpu_count()
@@ -413,17 +513,32 @@ def main() -> int:
         manage(app_env, "set_mode", "live")
 
         rows = []
-        for label, env in (("empty Django view", empty_env), ("POST /webhooks/bling/", app_env)):
-            proc, port = gunicorn_start(env, workdir / "gunicorn.log")
+        flood = None
+        targets = (("empty Django view", empty_env), ("POST /webhooks/bling/", app_env))
+        for n, (label, env) in enumerate(targets):
+            port = args.port + n if args.port else 0
+            proc, port = gunicorn_start(env, workdir / "gunicorn.log", port)
             try:
                 _warm_up(port)
                 results, wall = load_fire(port, deliveries, args.rate)
                 capacity = load_saturate(port, extra, args.clients) if extra else float("nan")
+                if env is app_env and flood_signed:
+                    f_results, f_wall, f_counts = load_flood(
+                        port,
+                        flood_signed,
+                        args.flood_rate,
+                        flooders=args.flooders,
+                        kib=args.flood_kib,
+                    )
+                    flood = (_row("signed, during flood", f_results, f_wall), f_counts)
             finally:
                 gunicorn_stop(proc)
             rows.append(_row(label, results, wall) | {"capacity": capacity})
 
         received = inbox_stats(app_env, ids_file)
+        if flood:
+            flood_inbox = inbox_stats(app_env, flood_ids_file)
+            flood_rows = refused_stats(app_env)
         drain_s, drain_out = drain_twice_at_once(app_env)
         processed = inbox_stats(app_env, ids_file)
     finally:
@@ -452,6 +567,44 @@ def main() -> int:
     print(f"events processed twice       {processed['attempts_over_1']}")
     print(f"events not processed         {processed['never_processed']}")
     print(f"final statuses               {processed['statuses']}")
+    flood_ok = True
+    if flood:
+        f_row, f_counts = flood
+        flood_ok = (
+            f_row["p99"] < FLOOD_TARGET_P99_MS
+            and f_row["ok"] == f_row["requests"] == args.flood_events
+            and flood_inbox["lost"] == 0
+            and f_counts["other"] == 0
+            and flood_rows["max_bytes"] <= REFUSED_ROW_MAX_BYTES
+            and (flood_rows["pg_row_max"] or 0) <= REFUSED_ROW_MAX_BYTES
+        )
+        print()
+        print(
+            f"flood: {args.flooders} senders of unsigned {args.flood_kib} KiB bodies, "
+            f"{f_counts['sent']} sent ({f_counts['per_second']:.0f}/s, "
+            f"{f_counts['mib_per_second']:.1f} MiB/s), {f_counts['401']} answered 401, "
+            f"{f_counts['other']} other"
+        )
+        print(header)
+        print("-" * len(header))
+        print(
+            f"{f_row['label']:<24}{f_row['requests']:>9}{f_row['ok']:>7}{f_row['p50']:>9.1f}"
+            f"{f_row['p90']:>9.1f}{f_row['p99']:>9.1f}{f_row['max']:>9.1f}"
+            f"{f_row['throughput']:>8.1f}{'':>11}"
+        )
+        print(f"signed events lost (flood)   {flood_inbox['lost']}")
+        print(
+            f"refused rows stored          {flood_rows['rows']} (+ {flood_rows['folded']} "
+            f"refusals counted on them), largest "
+            f"{flood_rows['max_bytes']} B (fields), PostgreSQL row "
+            f"{flood_rows['pg_row_max'] or '-'} B, mean {flood_rows['mean_bytes']:.0f} B, "
+            f"body sizes recorded up to {flood_rows['body_size_max']} B"
+        )
+        print(
+            f"flood verdict: {'PASS' if flood_ok else 'FAIL'}: signed p99 {f_row['p99']:.1f} ms "
+            f"during the flood (target < {FLOOD_TARGET_P99_MS:.0f} ms), "
+            f"refused rows <= {flood_rows['max_bytes']} B (target <= {REFUSED_ROW_MAX_BYTES})"
+        )
     print(f"load average at the end      {os.getloadavg()[0]:.1f} (other work on the machine)")
 
     ok = (
@@ -461,6 +614,7 @@ def main() -> int:
         and app["ok"] == app["requests"]
         and processed["attempts_over_1"] == 0
         and processed["never_processed"] == 0
+        and flood_ok
     )
     overhead = app["p50"] - rows[0]["p50"]
     print()

@@ -247,6 +247,18 @@ def dashboard_event_counts() -> EventCounts:
         return EventCounts(pending=None, failed=None, signature_failures_24h=None)
 
 
+def dashboard_webhook_inbox():
+    """Deliveries answered but not acted upon (ignored per reason, other company) and refused
+    requests per day and by source; None when the figures cannot be read."""
+    try:
+        from webhooks.selectors import inbox_figures
+
+        return inbox_figures()
+    except Exception:  # a dashboard with one box missing beats no dashboard
+        logger.exception("could not read the webhook inbox figures for the dashboard")
+        return None
+
+
 def dashboard_daily_changes(*, days: int = 30) -> tuple[list[date], dict[str, dict[date, int]]]:
     """Per day (local time) over the last `days` days: changes done in Bling (outcome ok)."""
     today = timezone.localdate()
@@ -362,6 +374,7 @@ def dashboard_context() -> dict:
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
         "kinds": dashboard_kinds(),
         "events": dashboard_event_counts(),
+        "webhook_inbox": dashboard_webhook_inbox(),
         "bling_calls": dashboard_bling_calls(),
         "queue_backlog": dashboard_queue_backlog(),
         "chart": chart_build(days=days, per_action=per_action),

@@ -124,3 +124,14 @@ def role_client(client, django_user_model):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _webhook_refusal_folds_forgotten():
+    """Each test starts without the flood folds a previous test left in this process
+    (webhooks.refusal_fold remembers them for 30 s)."""
+    from webhooks.refusal_fold import refusal_folds_forget
+
+    refusal_folds_forget()
+    yield
+    refusal_folds_forget()

@@ -23,6 +23,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "received_at",
         "event_type",
         "status_label",
+        "ignore_reason",
         "signature_valid",
         "http_status",
         "attempts",
@@ -30,7 +31,15 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "event_id",
         "note",
     )
-    list_filter = ("status", "event_type", "signature_valid", "http_status", "echo", "received_at")
+    list_filter = (
+        "status",
+        "ignore_reason",
+        "event_type",
+        "signature_valid",
+        "http_status",
+        "echo",
+        "received_at",
+    )
     search_fields = ("=event_id", "=resource_id")
     date_hierarchy = "received_at"
     actions = ["reprocess"]
@@ -44,6 +53,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
                     "event_id",
                     "event_type",
                     "status_label",
+                    "ignore_reason",
                     "note",
                     "echo",
                     "resource_id",
@@ -56,7 +66,15 @@ class WebhookEventAdmin(admin.ModelAdmin):
         ),
         (
             _("Tentativas"),
-            {"fields": ("attempts", "next_attempt_at", "claimed_at", "last_error")},
+            {
+                "fields": (
+                    "attempts",
+                    "next_attempt_at",
+                    "claimed_at",
+                    "recover_at",
+                    "last_error",
+                )
+            },
         ),
         (
             _("Requisição recebida"),
@@ -65,6 +83,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
                     "signature_valid",
                     "http_status",
                     "remote_addr",
+                    "body_size",
+                    "body_sha256",
                     "payload_pretty",
                     "headers_pretty",
                 )
@@ -99,7 +119,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def payload_pretty(self, obj: WebhookEvent) -> str:
         try:
             text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a refused body's head, too deep
             text = obj.body
         return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text or "—")
 
@@ -133,8 +153,10 @@ class WebhookEventAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(n)d evento não foi reprocessado (recusado ou em processamento agora).",
-                    "%(n)d eventos não foram reprocessados (recusados ou em processamento agora).",
+                    "%(n)d evento não foi reprocessado (recusado, ignorado pelo envelope ou em "
+                    "processamento agora).",
+                    "%(n)d eventos não foram reprocessados (recusados, ignorados pelo envelope ou "
+                    "em processamento agora).",
                     left,
                 )
                 % {"n": left},

@@ -9,8 +9,10 @@ bump the row's `requests` counter and cost nothing. When the row is due, one eva
 Nothing is lost: the counter doubles as a version. The evaluator remembers the value it saw
 when it claimed the row and deletes the row only if it is unchanged afterwards; an ask that
 arrived during the evaluation (which may have read Bling before that change) leaves the row
-behind for one more evaluation. A lost schedule is found by the `events` job, which runs
-every due row. The window is fixed at the first ask (not pushed back by every event), so a
+behind for one more evaluation. A claim is a lease (`webhooks.lease`) renewed while the
+evaluation runs; a lost schedule or a killed evaluator is found by the recovery tick
+(`stock_evaluations_recover`, every minute: rows whose `recover_at` has passed), and the
+`events` job runs every due row as a safety net. The window is fixed at the first ask (not pushed back by every event), so a
 product under a steady stream of events is still evaluated once per window.
 """
 
@@ -25,15 +27,18 @@ from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.models import AuditLog, RuntimeSettings
+from webhooks.lease import lease_end, lease_kept
 from webhooks.models import StockEvaluation
-from webhooks.queueing import stock_evaluation_enqueue_at
+from webhooks.queueing import stock_evaluation_enqueue, stock_evaluation_enqueue_at
 
 logger = logging.getLogger(__name__)
 
-# An evaluation claimed longer ago than this belongs to a worker that died.
-CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
+# How long past its due time a row waits for its own schedule before recovery queues it,
+# and how long recovery waits before queueing the same row again.
+SCHEDULE_GRACE = timedelta(seconds=60)
+REQUEUE_AGAIN = timedelta(minutes=3)
 
 
 def _debounce() -> timedelta:
@@ -60,7 +65,10 @@ def stock_evaluation_request(
         try:
             with transaction.atomic():
                 StockEvaluation.objects.create(
-                    bling_product_id=product_id, due_at=due, first_event_id=event_id[:100]
+                    bling_product_id=product_id,
+                    due_at=due,
+                    recover_at=due + SCHEDULE_GRACE,
+                    first_event_id=event_id[:100],
                 )
         except IntegrityError:
             joined = StockEvaluation.objects.filter(bling_product_id=product_id).update(
@@ -78,7 +86,8 @@ def stock_evaluation_request(
 
 
 def _claimable(now: datetime) -> Q:
-    return Q(due_at__lte=now) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+    # Unclaimed, or claimed by a worker whose lease ran out (killed: it stopped renewing).
+    return Q(due_at__lte=now) & (Q(claimed_at__isnull=True) | Q(recover_at__lte=now))
 
 
 def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str:
@@ -96,14 +105,17 @@ def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str
     claimed = (
         StockEvaluation.objects.filter(bling_product_id=product_id)
         .filter(_claimable(now))
-        .update(claimed_at=now)
+        .update(claimed_at=now, recover_at=lease_end(now=now))
     )
     if not claimed:
         return "not_due"
     row = StockEvaluation.objects.get(bling_product_id=product_id)
     seen = row.requests
     try:
-        with audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)):
+        with (
+            lease_kept(model=StockEvaluation, pk=row.pk, token=now),
+            audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)),
+        ):
             product_stock_evaluate(product_id=product_id)
     except Exception as exc:
         return _evaluation_failed(row, exc, now=now)
@@ -114,7 +126,9 @@ def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str
     # Asked again while we were evaluating: evaluate once more after a fresh window.
     delay = _debounce()
     again_at = timezone.now() + delay
-    StockEvaluation.objects.filter(pk=row.pk).update(claimed_at=None, due_at=again_at, attempts=0)
+    StockEvaluation.objects.filter(pk=row.pk).update(
+        claimed_at=None, due_at=again_at, recover_at=again_at + SCHEDULE_GRACE, attempts=0
+    )
     if delay.total_seconds() <= 0:
         stock_evaluation_run(product_id=product_id, now=max(now, again_at))
     else:
@@ -137,7 +151,11 @@ def _evaluation_failed(row: StockEvaluation, exc: Exception, *, now: datetime) -
         return "failed"
     when = now + RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
     StockEvaluation.objects.filter(pk=row.pk).update(
-        claimed_at=None, attempts=attempts, last_error=error, due_at=when
+        claimed_at=None,
+        attempts=attempts,
+        last_error=error,
+        due_at=when,
+        recover_at=when + SCHEDULE_GRACE,
     )
     _schedule(row.bling_product_id, when)
     logger.warning(
@@ -167,3 +185,26 @@ def stock_evaluations_run_due(*, now: datetime | None = None) -> dict[str, int]:
         outcome = stock_evaluation_run(product_id=product_id, now=now)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def stock_evaluations_recover(*, now: datetime | None = None) -> dict[str, int]:
+    """Take back evaluations whose claim's lease ran out and queue every row past its
+    `recover_at` (a lost schedule, a killed evaluator); each is queued again at most every
+    REQUEUE_AGAIN. Returns {"released": expired claims, "requeued": rows queued}."""
+    now = now or timezone.now()
+    released = StockEvaluation.objects.filter(recover_at__lte=now, claimed_at__isnull=False).update(
+        claimed_at=None
+    )
+    if released:
+        logger.warning("released %d stock evaluation(s) whose worker stopped", released)
+    ids = list(
+        StockEvaluation.objects.filter(recover_at__lte=now, claimed_at__isnull=True)
+        .order_by("due_at")
+        .values_list("pk", "bling_product_id")
+    )
+    StockEvaluation.objects.filter(pk__in=[pk for pk, _ in ids]).update(
+        recover_at=now + REQUEUE_AGAIN
+    )
+    for _pk, product_id in ids:
+        stock_evaluation_enqueue(product_id=product_id)
+    return {"released": released, "requeued": len(ids)}

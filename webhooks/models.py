@@ -15,6 +15,16 @@ class WebhookEvent(models.Model):
         FAILED = "failed", _("falhou")
         REJECTED = "rejected", _("recusado")
 
+    class IgnoreReason(models.TextChoices):
+        """Why a signed delivery was answered 200 but never acted upon (SPEC 5.6)."""
+
+        OTHER_COMPANY = "other_company", _("outra empresa")
+        STALE = "stale", _("evento antigo (reenvio)")
+        UNKNOWN_EVENT = "unknown_event", _("evento desconhecido")
+        UNKNOWN_VERSION = "unknown_version", _("versão desconhecida")
+        NO_EVENT_ID = "no_event_id", _("sem eventId")
+        BAD_ENVELOPE = "bad_envelope", _("envelope inválido")
+
     # Null for requests refused before their id could be trusted (bad signature, bad JSON):
     # a forged copy must never block the real event with the same id.
     event_id = models.CharField(_("id do evento"), max_length=100, unique=True, null=True)
@@ -39,6 +49,21 @@ class WebhookEvent(models.Model):
     echo = models.BooleanField(_("eco de escrita nossa"), default=False)
     # What processing concluded, in staff's words ("eco do código X", "produto excluído").
     note = models.CharField(_("resultado"), max_length=300, blank=True)
+    # Set when the delivery was stored `ignored` for its envelope (never acted upon).
+    ignore_reason = models.CharField(
+        _("motivo de ignorar"), max_length=20, choices=IgnoreReason.choices, blank=True
+    )
+    # When recovery must take this row if nothing else has by then: a pending event whose
+    # task may be lost, the end of a processing claim's lease (renewed while the worker is
+    # alive), a retry that its one-off schedule should have run. NULL once settled.
+    recover_at = models.DateTimeField(_("recuperar em"), null=True, blank=True)
+    # Refused unsigned deliveries keep only metadata: size and digest of the whole body,
+    # `body` holds its first bytes.
+    body_size = models.PositiveIntegerField(_("tamanho do corpo (bytes)"), null=True, blank=True)
+    body_sha256 = models.CharField(_("sha256 do corpo"), max_length=64, blank=True)
+    # A refused row also stands for this many later refusals from the same address, folded
+    # into it instead of stored (a flood keeps a few samples a minute, and its count).
+    repeats = models.PositiveIntegerField(_("recusas repetidas agrupadas"), default=0)
 
     class Meta:
         verbose_name = _("evento de webhook")
@@ -48,6 +73,22 @@ class WebhookEvent(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["status", "next_attempt_at"], name="webhooks_event_retry_idx"),
+            models.Index(
+                fields=["recover_at"],
+                name="webhooks_event_recover_idx",
+                condition=models.Q(recover_at__isnull=False),
+            ),
+            models.Index(
+                fields=["ignore_reason", "received_at"], name="webhooks_event_ignored_idx"
+            ),
+            models.Index(
+                fields=["signature_valid", "received_at"], name="webhooks_event_sigfail_idx"
+            ),
+            models.Index(
+                fields=["remote_addr", "received_at"],
+                name="webhooks_event_refused_idx",
+                condition=models.Q(signature_valid=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,6 +115,8 @@ class StockEvaluation(models.Model):
     requests = models.PositiveIntegerField(_("pedidos agrupados"), default=1)
     first_event_id = models.CharField(_("primeiro evento"), max_length=100, blank=True)
     claimed_at = models.DateTimeField(_("em avaliação desde"), null=True, blank=True)
+    # As on WebhookEvent: due + grace when waiting, the claim's lease end while evaluated.
+    recover_at = models.DateTimeField(_("recuperar em"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("tentativas"), default=0)
     last_error = models.TextField(_("último erro"), blank=True)
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
@@ -82,6 +125,13 @@ class StockEvaluation(models.Model):
         verbose_name = _("avaliação de estoque pendente")
         verbose_name_plural = _("avaliações de estoque pendentes")
         ordering = ["due_at"]
+        indexes = [
+            models.Index(
+                fields=["recover_at"],
+                name="webhooks_eval_recover_idx",
+                condition=models.Q(recover_at__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.bling_product_id} @ {self.due_at:%Y-%m-%d %H:%M:%S}"

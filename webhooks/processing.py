@@ -13,8 +13,8 @@
   the product and of the virtual kits made of it);
   `order.created|updated` -> sales ledger, then a debounced evaluation of the order's
   products (and the parts its kits post on) whose last recorded balance is zero or less (a
-  stock event that arrived *before* its order found no sales evidence yet; if the balance is still positive, the stock event
-  that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
+  stock event that arrived *before* its order found no sales evidence yet; if the balance is
+  still positive, the stock event that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
   is forgotten; `invoice.created|updated` (NF-e) and `consumer_invoice.created|updated`
   (NFC-e) -> the invoice is re-read into the sales ledger (an incoming NF-e, `tipo` 0, is
   ignored without a call), then the same debounced evaluation of its products at zero;
@@ -22,6 +22,12 @@
   `virtual_stock.updated` with `vinculoComplexo: true` -> also the linked products'
   balances, fetched in batches (`products.linked_stock`), and an evaluation of those whose
   verdict may change; anything else -> `ignored`.
+- **Company**: an event of a company other than the connected one is `ignored` ("outra
+  empresa") before any Bling call. The receiver checks it too; this catches events stored
+  before the account was connected.
+- **Lease**: the claim holds for `lease.LEASE` and a thread renews it while the event runs
+  (however long Bling makes it wait); a killed worker's claim expires and the recovery tick
+  (every minute) takes the event back.
 - **Failures**: `attempts` + 1, `last_error`, retried after 1, 5, 25 and 125 minutes
   (`next_attempt_at`, a one-off schedule, and the `events` job as a safety net), then left
   `failed` with its error for staff ("reprocess" in the admin).
@@ -39,11 +45,14 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 
-from blingsync.alerts.triggers import alert_event_failed
+from blingsync.alerts.triggers import alert_event_failed, alert_other_company_event
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
 from blingsync.models import AuditLog, RuntimeSettings
 from webhooks.debounce import stock_evaluation_request
+from webhooks.envelope import company_matches
+from webhooks.inbox import QUEUE_GRACE, connected_company_id
+from webhooks.lease import lease_end, lease_kept
 from webhooks.models import StockEvaluation, WebhookEvent
 from webhooks.queueing import event_enqueue_at
 
@@ -51,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
+BUSY_RETRY = timedelta(seconds=30)
 # A product.updated this soon after one of our own writes that matches it is its echo.
 ECHO_WINDOW = timedelta(minutes=10)
 
@@ -60,6 +70,10 @@ ORDER_CHANGED = {"order.created", "order.updated"}
 INVOICE_RESOURCES = ("invoice", "consumer_invoice")
 INVOICE_CHANGED = {f"{r}.{a}" for r in INVOICE_RESOURCES for a in ("created", "updated")}
 INVOICE_DELETED = {f"{r}.deleted" for r in INVOICE_RESOURCES}
+INVOICE_EVENTS = INVOICE_CHANGED | INVOICE_DELETED
+# An event waiting for a Bling connection is looked at again this often (a reconnect queues
+# the whole backlog at once anyway).
+NOT_CONNECTED_RECHECK = timedelta(minutes=10)
 
 Status = WebhookEvent.Status
 
@@ -69,6 +83,12 @@ class _Outcome:
     status: str
     note: str = ""
     echo: bool = False
+    ignore_reason: str = ""
+
+
+class ProductBeingWritten(RuntimeError):
+    """Another process holds the product's code write right now (it may have died holding
+    it): the event is retried shortly, when the write has landed or its claim expired."""
 
 
 def _claimable(now: datetime) -> Q:
@@ -84,6 +104,7 @@ def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent |
         .update(
             status=Status.PROCESSING,
             claimed_at=now,
+            recover_at=lease_end(now=now),
             attempts=F("attempts") + 1,
             next_attempt_at=None,
         )
@@ -103,7 +124,10 @@ def event_process(*, event_id: int) -> str:
         return "not_claimed"
     claimed_at = event.claimed_at
     try:
-        with audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")):
+        with (
+            lease_kept(model=WebhookEvent, pk=event.pk, token=claimed_at),
+            audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")),
+        ):
             outcome = _route(event)
     except Exception as exc:
         return _failed(event, exc, claimed_at=claimed_at)
@@ -120,9 +144,11 @@ def _finish(event: WebhookEvent, outcome: _Outcome, *, claimed_at: datetime | No
         status=outcome.status,
         note=outcome.note[:300],
         echo=outcome.echo,
+        ignore_reason=outcome.ignore_reason,
         processed_at=timezone.now(),
         last_error="",
         next_attempt_at=None,
+        recover_at=None,
     )
     if not done:
         # The recovery sweep took the event from us (we were too slow); its new run decides.
@@ -137,15 +163,33 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         # `process_events` pick it up again; the dashboard shows the connection state).
         WebhookEvent.objects.filter(
             pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
-        ).update(status=Status.PENDING, attempts=F("attempts") - 1, last_error=error)
+        ).update(
+            status=Status.PENDING,
+            attempts=F("attempts") - 1,
+            last_error=error,
+            recover_at=timezone.now() + NOT_CONNECTED_RECHECK,
+        )
         logger.warning("webhook event %s waits for a Bling connection: %s", event.pk, error)
         return "not_connected"
-    final = event.attempts >= MAX_ATTEMPTS
+    # Another writer's claim on the product's code (at most `products.codes.WRITE_CLAIM`,
+    # left by a killed process until it expires): soon again, without spending an attempt.
+    busy = isinstance(exc, ProductBeingWritten)
+    final = not busy and event.attempts >= MAX_ATTEMPTS
     now = timezone.now()
-    next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
+    if busy:
+        next_at = now + BUSY_RETRY
+    else:
+        next_at = None if final else now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
     WebhookEvent.objects.filter(
         pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
-    ).update(status=Status.FAILED, last_error=error, next_attempt_at=next_at)
+    ).update(
+        attempts=F("attempts") - 1 if busy else F("attempts"),
+        status=Status.FAILED,
+        last_error=error,
+        next_attempt_at=next_at,
+        # Its one-off schedule runs the retry; recovery steps in if that schedule is lost.
+        recover_at=None if final else next_at + QUEUE_GRACE,
+    )
     if final:
         alert_event_failed()
         logger.error(
@@ -154,7 +198,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
             event.event_type,
             event.attempts,
             error,
-            exc_info=not isinstance(exc, BlingError),  # a traceback only for our own bugs
+            exc_info=not isinstance(exc, (BlingError, ProductBeingWritten)),  # our bugs only
         )
         return "failed"
     event_enqueue_at(event_pk=event.pk, when=next_at)
@@ -165,7 +209,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         event.attempts,
         next_at.isoformat(),
         error,
-        exc_info=not isinstance(exc, BlingError),
+        exc_info=not isinstance(exc, (BlingError, ProductBeingWritten)),
     )
     return "retry"
 
@@ -183,6 +227,14 @@ def _data(event: WebhookEvent) -> dict[str, Any]:
 
 def _route(event: WebhookEvent) -> _Outcome:
     kind = event.event_type
+    connected = connected_company_id()
+    if not company_matches(company_id=event.company_id, connected_company=connected):
+        alert_other_company_event()
+        return _Outcome(
+            Status.IGNORED,
+            f"evento da empresa {event.company_id}, não da conectada ({connected})",
+            ignore_reason=WebhookEvent.IgnoreReason.OTHER_COMPANY,
+        )
     data = _data(event)
     try:
         if kind in PRODUCT_CHANGED:
@@ -202,7 +254,11 @@ def _route(event: WebhookEvent) -> _Outcome:
     except BlingNotFound as exc:
         # Deleted in Bling after the event was sent: there is nothing left to act on.
         return _Outcome(Status.PROCESSED, f"não encontrado no Bling (excluído depois?): {exc}")
-    return _Outcome(Status.IGNORED, "tipo de evento não tratado")
+    return _Outcome(
+        Status.IGNORED,
+        "tipo de evento não tratado",
+        ignore_reason=WebhookEvent.IgnoreReason.UNKNOWN_EVENT,
+    )
 
 
 def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
@@ -220,11 +276,19 @@ def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
     product = catalog.product_get(product_id=product_id)
     kit = composition_mirror(product=product)
     result = product_code_ensure(product_id=product_id, product=product)
+    _raise_if_being_written(result)
     note = _code_note(result) + (f"; kit {kit}" if kit else "")
     if _has_evidence(product_id):
         stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
         note += "; avaliação de estoque pedida"
     return _Outcome(Status.PROCESSED, note)
+
+
+def _raise_if_being_written(result: Any) -> None:
+    from products.codes import BEING_WRITTEN
+
+    if any(item.reason == BEING_WRITTEN for item in result.all()):
+        raise ProductBeingWritten("o código do produto está sendo escrito por outro processo")
 
 
 def _code_note(result: Any) -> str:

@@ -29,6 +29,16 @@ def event_enqueue(*, event_pk: int) -> None:
         logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
 
 
+def stock_evaluation_enqueue(*, product_id: int) -> None:
+    """Queue the sold-out evaluation of a product now (recovery of a lost or killed one)."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(EVALUATE_TASK, product_id, task_name=f"stock-evaluation-{product_id}")
+    except Exception:
+        logger.exception("could not queue the stock evaluation of %s; recovery retries", product_id)
+
+
 def enqueue_joins_transaction() -> bool:
     """Whether the receiver may queue inside its own transaction instead of after commit.
 

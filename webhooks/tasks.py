@@ -14,3 +14,10 @@ def process_event_task(event_pk: int) -> str:
 def stock_evaluation_task(product_id: int) -> str:
     """Run the debounced sold-out evaluation of a product once its window has passed."""
     return stock_evaluation_run(product_id=product_id)
+
+
+def recovery_tick_task() -> dict | None:
+    """Every minute (schedule `blingsync:recovery`): take back work whose worker died."""
+    from webhooks.recovery import recovery_tick
+
+    return recovery_tick()

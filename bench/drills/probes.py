@@ -19,8 +19,9 @@ def events_state(stack: Stack) -> dict[str, Any]:
         """
 from django.db.models import Count
 from webhooks.models import WebhookEvent as E
-rows = list(E.objects.values("event_id", "status", "attempts", "signature_valid", "http_status",
-                             "next_attempt_at"))
+fields = ["event_id", "status", "attempts", "signature_valid", "http_status", "next_attempt_at"]
+fields += [f for f in ("repeats", "ignore_reason") if f in {x.name for x in E._meta.fields}]
+rows = list(E.objects.values(*fields))
 result = {"rows": rows, "pending": E.objects.filter(status__in=["pending", "processing"]).count()}
 """
     )

@@ -78,14 +78,18 @@ class Stack:
         self.python = str(REPO / ".venv" / "bin" / "python")
         self.gunicorn = str(REPO / ".venv" / "bin" / "gunicorn")
         self.workdir = Path(tempfile.mkdtemp(prefix=f"blingsync-drill-{name}-"))
-        # DRILL_WEB_PORT / DRILL_PG_DB: a fixed port and database name (shared machines).
-        self.web_port = int(os.environ.get("DRILL_WEB_PORT") or 0) or free_port()
+        # DRILL_PORT_BASE: serve on it (web) and the next port (fake Bling) instead of any
+        # free ones, for machines where each user has a port range; DRILL_WEB_PORT: the web
+        # port alone.
+        base = int(os.environ.get("DRILL_PORT_BASE") or 0)
+        self.web_port = int(os.environ.get("DRILL_WEB_PORT") or 0) or base or free_port()
         self.client_secret = "drill-secret-" + secrets.token_hex(12)
         self.fake = FakeBling(
             client_id="drill-client-" + secrets.token_hex(4),
             client_secret=self.client_secret,
             rate_per_second=opts.fake_rate,
             redirect_uri=f"{self.base_url}/bling/callback/",
+            port=base + 1 if base else 0,
         )
         self.db_name = ""
         self.env: dict[str, str] = {}
@@ -108,6 +112,7 @@ class Stack:
     def _create_database(self) -> str:
         if self.opts.db == "sqlite":
             return f"sqlite:///{self.workdir / 'app.sqlite3'}"
+        # DRILL_PG_DB: the database to (re)create, for machines where each user has one.
         self.db_name = os.environ.get("DRILL_PG_DB") or f"blingsync_drill_{self.name}_{os.getpid()}"
         psql(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
         psql(f'CREATE DATABASE "{self.db_name}"')

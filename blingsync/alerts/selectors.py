@@ -63,21 +63,13 @@ def signature_failures_fact() -> AlertFact | None:
 
 
 def other_company_events_count(*, since: datetime) -> int:
-    """Signed events of a company other than the connected one received since `since`.
-
-    With `WebhookEvent.ignore_reason` (issue 13) the inbox's own verdict counts; before it,
-    events whose `companyId` differs from the connected company's.
-    """
+    """Signed events of a company other than the connected one received since `since` (the
+    inbox's own verdict, `ignore_reason="other_company"`)."""
     from webhooks.models import WebhookEvent
 
-    events = WebhookEvent.objects.filter(received_at__gte=since, signature_valid=True)
-    field_names = {f.name for f in WebhookEvent._meta.get_fields()}
-    if "ignore_reason" in field_names:
-        return events.filter(ignore_reason=OTHER_COMPANY_REASON).count()
-    conn = BlingConnection.objects.order_by("pk").first()
-    if conn is None or not conn.company_id:
-        return 0
-    return events.exclude(company_id="").exclude(company_id=conn.company_id).count()
+    return WebhookEvent.objects.filter(
+        received_at__gte=since, signature_valid=True, ignore_reason=OTHER_COMPANY_REASON
+    ).count()
 
 
 def other_company_fact(*, since: datetime) -> AlertFact | None:

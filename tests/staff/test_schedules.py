@@ -33,10 +33,19 @@ def run_setup() -> str:
 def test_it_creates_one_schedule_per_kind_with_the_cadence_of_the_spec():
     output = run_setup()
     schedules = {s.name: s for s in Schedule.objects.exclude(name=ALERTS_SCHEDULE)}
-    assert set(schedules) == {f"blingsync:{kind}" for kind in EXPECTED_MINUTES}
+    assert set(schedules) == {f"blingsync:{kind}" for kind in EXPECTED_MINUTES} | {
+        "blingsync:recovery"
+    }
     # And the periodic alert check (blingsync/alerts), every 5 minutes.
     alerts = Schedule.objects.get(name=ALERTS_SCHEDULE)
     assert (alerts.func, alerts.minutes, alerts.repeats) == (ALERTS_FUNC, 5, -1)
+    # Recovery of killed webhook work: a plain task every minute, no JobRun row each time.
+    recovery = schedules["blingsync:recovery"]
+    assert (recovery.func, recovery.args, recovery.minutes) == (
+        "webhooks.tasks.recovery_tick_task",
+        "",
+        1,
+    )
     for kind, minutes in EXPECTED_MINUTES.items():
         schedule = schedules[f"blingsync:{kind}"]
         assert schedule.func == "blingsync.tasks.scheduled_job"

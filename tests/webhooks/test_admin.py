@@ -23,8 +23,10 @@ def staff_client(client):
 def _failed() -> WebhookEvent:
     return WebhookEvent.objects.create(
         event_id="evt-f",
-        event_type="invoice.created",
-        body=json.dumps({"eventId": "evt-f", "event": "invoice.created", "data": {"nome": "Ação"}}),
+        event_type="product_supplier.created",
+        body=json.dumps(
+            {"eventId": "evt-f", "event": "product_supplier.created", "data": {"nome": "Ação"}}
+        ),
         signature_valid=True,
         status=WebhookEvent.Status.FAILED,
         attempts=5,

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from blingsync.jobrunner import job_run_now
 from blingsync.models import JobRun, RuntimeSettings
+from webhooks.inbox import QUEUE_GRACE
+from webhooks.lease import LEASE
 from webhooks.maintenance import events_reprocess
 from webhooks.models import WebhookEvent
 
@@ -18,18 +20,32 @@ pytestmark = pytest.mark.django_db
 Status = WebhookEvent.Status
 
 
+def _recover_at(status: str, received_at, fields: dict):
+    """What the receiver and processing set: grace after reception for a pending event, the
+    lease end for a claim, the retry time plus grace for a failed event with a retry."""
+    if status == Status.PENDING:
+        return received_at + QUEUE_GRACE
+    if status == Status.PROCESSING:
+        return fields["claimed_at"] + LEASE
+    if status == Status.FAILED and fields.get("next_attempt_at"):
+        return fields["next_attempt_at"] + QUEUE_GRACE
+    return None
+
+
 def _event(event_id: str, *, status=Status.PENDING, age=timedelta(0), **fields) -> WebhookEvent:
+    received_at = timezone.now() - age
+    fields.setdefault("recover_at", _recover_at(status, received_at, fields))
     event = WebhookEvent.objects.create(
         event_id=event_id,
-        event_type="product_supplier.updated",  # not handled: processing needs no Bling call
+        event_type="product_supplier.created",  # not handled: processing needs no Bling call
         body=json.dumps(
-            {"eventId": event_id, "event": "product_supplier.updated", "data": {"id": 1}}
+            {"eventId": event_id, "event": "product_supplier.created", "data": {"id": 1}}
         ),
         signature_valid=True,
         status=status,
         **fields,
     )
-    WebhookEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - age)
+    WebhookEvent.objects.filter(pk=event.pk).update(received_at=received_at)
     return event
 
 

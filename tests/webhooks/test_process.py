@@ -252,7 +252,8 @@ def test_paused_mode_stores_events_and_processes_them_after_resume(
 
     mode_live()
     WebhookEvent.objects.filter(pk=event.pk).update(
-        received_at=timezone.now() - timedelta(minutes=5)
+        received_at=timezone.now() - timedelta(minutes=5),
+        recover_at=timezone.now() - timedelta(minutes=4),
     )
     from blingsync.jobrunner import job_run_now
 
@@ -297,7 +298,9 @@ def test_order_deleted_forgets_the_order(fake_bling, bling_connected, deliver):
 
 
 def test_unhandled_and_deleted_product_events(fake_bling, deliver):
-    assert deliver("product_supplier.updated", {"id": 1}).status == Status.IGNORED
+    unhandled = deliver("product_supplier.created", {"id": 1})
+    assert unhandled.status == Status.IGNORED
+    assert unhandled.ignore_reason == WebhookEvent.IgnoreReason.UNKNOWN_EVENT
     event = deliver("product.deleted", {"id": 123})
     event.refresh_from_db()
     assert event.status == Status.PROCESSED

@@ -14,7 +14,7 @@ from webhooks.models import WebhookEvent
 pytestmark = pytest.mark.django_db
 
 
-def _pending(event_id: str, event_type: str = "product_supplier.updated") -> WebhookEvent:
+def _pending(event_id: str, event_type: str = "product_supplier.created") -> WebhookEvent:
     return WebhookEvent.objects.create(
         event_id=event_id,
         event_type=event_type,
