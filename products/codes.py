@@ -273,7 +273,11 @@ class _Item:
 
 
 def _codes_in_use(codes: Iterable[str]) -> dict[str, set[int]]:
-    """code -> ids of the Bling products using it (one list call per 100 codes)."""
+    """code -> ids of the Bling products using it.
+
+    Complete: `catalog.products_with_codes` asks every stock state (positive, zero,
+    negative), so a code held only by a sold-out product is seen as taken; Bling's default
+    filter (positive only) would let us PATCH a duplicate that Bling then refuses."""
     codes = sorted(set(codes))
     used: dict[str, set[int]] = {}
     for start in range(0, len(codes), LOOKUP_BATCH):

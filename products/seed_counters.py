@@ -1,7 +1,10 @@
 """Seeding code counters from the codes already in Bling (`seed_counters`, job kind
 `seed_counters`).
 
-Reads every product (GET /produtos, criterio=5 "Todos", pages of 100) and raises each counter
+Reads every product (GET /produtos, criterio=5 "Todos", pages of 100, once per stock state
+`filtroSaldoEstoque` 1, 0 and 2: complete because every balance is positive, zero or
+negative, while an unfiltered listing would leave out the codes held by sold-out products)
+and raises each counter
 to at least the highest number in use for its prefix, so no new code collides with an old
 one. Which codes count: every code made of 1-10 upper-case letters followed by digits
 (`^[A-Z]{1,10}\\d+$`), whatever its prefix, not only the prefixes today's rules produce: a
@@ -41,7 +44,8 @@ class SeedResult:
 def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = None) -> SeedResult:
     """Raise every counter to the highest number in use in Bling for its prefix."""
     result = SeedResult()
-    for product in catalog.products_iter(page_size=100, criterio=catalog.PRODUCTS_ALL):
+    # Every stock state: a code held only by a sold-out product is still taken.
+    for product in catalog.products_all_stock_iter(page_size=100, criterio=catalog.PRODUCTS_ALL):
         result.products_seen += 1
         parsed = code_parse(product.code) if product.has_code else None
         if parsed:
