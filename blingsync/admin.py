@@ -34,6 +34,7 @@ from blingsync.dashboard import bling_connect_url, duration_format
 from blingsync.jobrunner import job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from blingsync.runtime import mode_set
+from blingsync.sweep_cursor import sweep_full_request
 
 admin.site.site_header = "blingsync"
 admin.site.site_title = "blingsync"
@@ -400,6 +401,14 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
             obj.mode = form.initial.get("mode", RuntimeSettings.Mode.DRY_RUN)
         obj.updated_by = actor
         super().save_model(request, obj, form, change)
+        if "stock_deposit_id" in form.changed_data:
+            # The stock counted changes for every product: the next stock sweep is full.
+            sweep_full_request(
+                kinds=["stock"],
+                reason=f"depósito de estoque alterado por {actor} "
+                f"({form.initial.get('stock_deposit_id') or 'todos'} → "
+                f"{obj.stock_deposit_id or 'todos'})",
+            )
         if new_mode != obj.mode:
             mode_set(mode=new_mode, actor=actor, source=AuditLog.Source.ADMIN)
             obj.refresh_from_db()

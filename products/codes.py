@@ -39,6 +39,7 @@ from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog
 from blingsync.runtime import mode_is_dry_run, mode_is_paused
+from blingsync.sweep_cursor import sweep_full_request
 from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
 from products.rules import NOT_MIRRORED, code_format
@@ -250,6 +251,8 @@ def counter_raise(*, prefix: str, value: int, actor: str, source: str | None = N
         before = counter.last_value
         counter.last_value = value
         counter.save(update_fields=["last_value", "updated_at"])
+    if value != before:
+        sweep_full_request(kinds=["codes"], reason=f"contador {prefix} ajustado por {actor}")
     audit_record(
         action=AuditLog.Action.COUNTER_ADJUSTED,
         before={"prefix": prefix, "last_value": before},

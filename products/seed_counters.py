@@ -26,6 +26,7 @@ from blingsync.audit import audit_record
 from blingsync.bling import catalog
 from blingsync.jobrunner import JobContext, ProgressCallback, register_job
 from blingsync.models import AuditLog
+from blingsync.sweep_cursor import sweep_full_request
 from products.codes import counter_raise_to
 from products.models import CodeCounter
 from products.rules import code_format, code_parse
@@ -71,6 +72,11 @@ def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = 
                 after={"prefix": prefix, "last_value": number},
                 reason=f"maior código {prefix} já usado no Bling: {code_format(prefix, number)}",
             )
+    if result.raised and not dry_run:
+        # New numbers start past codes older than any cursor: the next code sweep is full.
+        sweep_full_request(
+            kinds=["codes"], reason=f"contadores semeados ({', '.join(sorted(result.raised))})"
+        )
     if progress:
         progress(result.products_seen, result.products_seen, "produtos lidos")
     logger.info(
@@ -89,6 +95,10 @@ def seed_counters_job(ctx: JobContext) -> None:
     result = counters_seed(dry_run=explicit_dry_run, progress=ctx.progress)
     ctx.count("seen", result.products_seen)
     ctx.count("changed", len(result.raised))
+    # Raising counters writes nothing to Bling, so only an explicit --dry-run holds it back:
+    # the details say what happened, not the installation's mode.
     ctx.note("dry_run", explicit_dry_run)
+    if not explicit_dry_run:
+        ctx.run.details.pop("dry_run_reason", None)
     ctx.note("codes_read", result.codes_read)
     ctx.note("raised", {p: list(v) for p, v in result.raised.items()})

@@ -26,7 +26,9 @@ Calls it makes, and nothing else:
 
 `since` filters the candidate lists by `dataAlteracaoInicial` only when it is asked for
 explicitly (`--since`, or a rerun of a run that had one): whether a stock change moves a
-product's `dataAlteracao` is UNCONFIRMED, so by default every candidate is listed.
+product's `dataAlteracao` is UNCONFIRMED, so by default every candidate is listed (the kind
+is registered with `incremental=False`: the runner's cursor is "completa" unless a `since`
+was asked, and the run's details say so).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class StockSweepSummary:
     errors: int = 0
 
 
-@register_job("stock")
+@register_job("stock", incremental=False)
 def stock_sweep_job(ctx: JobContext) -> None:
     stock_sweep(ctx=ctx)
 
@@ -93,7 +95,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     settings_row = RuntimeSettings.load()
     deposit_id = settings_row.stock_deposit_id
     page_size = settings_row.sweep_page_size or 100
-    since = ctx.since if ctx.params.get("since") else None
+    since = ctx.since  # only an explicit --since (the kind is not incremental)
     summary = StockSweepSummary()
     read_at = timezone.now()
     # product id -> (product, category listed under, stock state it was listed with)

@@ -1,4 +1,4 @@
-"""What the sweep commands share: the --dry-run/--since/--limit options, running the job
+"""What the sweep commands share: the --dry-run/--since/--limit/--full options, running the job
 in-process through the job runner (the same path as the schedule and the admin), a progress
 line, and a summary; a run that could not do its job exits non-zero with its reason."""
 
@@ -45,11 +45,20 @@ class SweepCommand(BaseCommand):
             "--since", help="only what changed since this date/time (2026-11-01 or '... 10:00')"
         )
         parser.add_argument("--limit", type=int, help=f"stop after this many {self.what}")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="a full run: everything, not only what changed since the last complete run",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("limit") is not None and options["limit"] < 1:
             raise CommandError("--limit must be a positive number")
+        if options.get("full") and options.get("since"):
+            raise CommandError("--full and --since exclude each other")
         params: dict[str, Any] = {"dry_run": bool(options["dry_run"])}
+        if options.get("full"):
+            params["full"] = True
         if options.get("since"):
             params["since"] = since_parse(options["since"])
         if options.get("limit"):
@@ -82,6 +91,10 @@ class SweepCommand(BaseCommand):
             f"seen {run.seen}, changed {run.changed}, skipped {run.skipped}, "
             f"errors {run.errors}, Bling API calls {run.api_calls}"
         )
+        if details.get("dry_run_reason"):
+            self.stdout.write(f"  dry-run: {details['dry_run_reason']}")
+        if details.get("cursor"):
+            self.stdout.write(f"  cursor: {details['cursor']}")
         for key, value in sorted(details.get("skipped_by_reason", {}).items()):
             self.stdout.write(f"  skipped {key}: {value}")
         for key in self.detail_keys:
