@@ -14,6 +14,7 @@ from blingsync import jobrunner
 from blingsync.jobrunner import JobSpec, JobStopped, job_run_now
 from blingsync.models import JobRun, RuntimeSettings, SweepFullRequest
 from blingsync.sweep_cursor import sweep_full_request
+from tests.staff.test_runtime_settings_admin import CHANGE_URL, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -158,16 +159,8 @@ def staff(client, django_user_model):
 
 
 def test_changing_the_deposit_makes_the_next_stock_run_full(staff, live):
-    settings_row = RuntimeSettings.load()
-    form = {
-        "mode": settings_row.mode,
-        "sweep_page_size": settings_row.sweep_page_size,
-        "stock_debounce_seconds": settings_row.stock_debounce_seconds,
-        "event_retention_days": settings_row.event_retention_days,
-        "sold_out_grace_minutes": settings_row.sold_out_grace_minutes,
-        "stock_deposit_id": "",
-    }
-    url = f"/admin/blingsync/runtimesettings/{settings_row.pk}/change/"
+    form = form_data()
+    url = CHANGE_URL
     assert staff.post(url, form).status_code == 302
     assert not SweepFullRequest.objects.exists()  # nothing changed: nothing widened
     assert staff.post(url, {**form, "stock_deposit_id": "14000000002"}).status_code == 302
