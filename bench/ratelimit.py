@@ -49,6 +49,15 @@ def _postgres_admin_url() -> str:
 
 
 def temp_database(kind: str, workdir: Path) -> TempDatabase:
+    existing = os.environ.get("BENCH_DATABASE_URL")
+    if existing and kind in ("auto", "postgres"):
+        # A database of the caller's own (e.g. one per worktree): emptied, used, kept.
+        import psycopg
+
+        with psycopg.connect(existing, connect_timeout=2, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return TempDatabase(existing, "PostgreSQL", lambda: None)
     admin_url = _postgres_admin_url()
     if kind in ("auto", "postgres"):
         try:

@@ -12,17 +12,22 @@ BENCH_POSTGRES_URL, else a SQLite file in WAL mode; dropped afterwards):
 4. checks the outcome in the fake (every product that had no code has one, no code twice)
    and counts the calls the sweep made, from the fake's request log.
 
-Lower bound (what no sweep can do without): the list pages (per category, one page per
-100 products plus the short or empty page that ends the listing) + one write per product
-without a code. On top of that the sweep makes the code-check lookups the spec requires
-before writing (`GET /produtos?codigos[]=...`, one per listed page that has products to
-code), the retry batch read (none on a first run) and token calls (none: tokens are fresh).
+Lower bound (what no sweep can do without): the list pages + one write per product without
+a code. Bling answers an unfiltered listing for positive stock only (`filtroSaldoEstoque`
+defaults to 1), so a complete listing is one listing per stock state (positive, zero,
+negative): per category and state, one page per 100 products plus the short or empty page
+that ends the listing. On top of that the sweep makes the code-check lookups the spec
+requires before writing (`GET /produtos?codigos[]=...`, per 50 codes and stock state), the
+category mirror refresh, the retry batch read (none on a first run) and token calls (none:
+tokens are fresh).
 
 Verdict: PASS when calls <= 1.1 x the lower bound, the achieved rate (calls - 1) / (last -
 first call) >= 90% of the limit, no 429 was served, and every product got one distinct
 code. A full run (10,000 products, 2,000 writes) takes ~15 minutes at 3 calls/s.
 
-Options: --products 10000 --categories 20 --without-code 0.2 --rate 3 --db auto|postgres|sqlite.
+Options: --products 10000 --categories 20 --without-code 0.2 --sold-out 0.1 --rate 3
+--db auto|postgres|sqlite --port 0 (the fake's port). BENCH_DATABASE_URL names an existing
+PostgreSQL database to use instead of a temporary one (its schema is reset first).
 """
 
 from __future__ import annotations
@@ -60,12 +65,25 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def _stock_state(fake: FakeBling, product_id: int) -> int:
+    """The `filtroSaldoEstoque` value whose listing shows the product (1, 0 or 2)."""
+    _, available = fake.catalog.totals(product_id)
+    return 1 if available > 0 else 0 if available == 0 else 2
+
+
 def _lower_bound(fake: FakeBling, page_size: int = 100) -> tuple[int, int]:
-    """(list pages, writes) no sweep can avoid, from the catalog itself."""
-    per_category = Counter(
-        fake.catalog.category_of(p) for p in fake.products.values() if p["situacao"] != "E"
+    """(list pages, writes) no sweep can avoid, from the catalog itself: per category and
+    stock state, the pages of that listing (the last one short or empty)."""
+    per_listing = Counter(
+        (fake.catalog.category_of(p), _stock_state(fake, pid))
+        for pid, p in fake.products.items()
+        if p["situacao"] != "E"
     )
-    pages = sum(per_category.get(cid, 0) // page_size + 1 for cid in fake.categories)
+    pages = sum(
+        per_listing.get((cid, state), 0) // page_size + 1
+        for cid in fake.categories
+        for state in (1, 0, 2)
+    )
     writes = sum(1 for p in fake.products.values() if not p["codigo"] and p["situacao"] != "E")
     return pages, writes
 
@@ -73,8 +91,12 @@ def _lower_bound(fake: FakeBling, page_size: int = 100) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> bool:
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         db = temp_database(args.db, Path(tmp))
-        fake = FakeBling(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_per_second=None)
-        generated = fake.generate_catalog(args.products, args.categories, args.without_code, 0.1, 1)
+        fake = FakeBling(
+            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_per_second=None, port=args.port
+        )
+        generated = fake.generate_catalog(
+            args.products, args.categories, args.without_code, args.sold_out, 1
+        )
         without_code = {pid for pid, p in fake.products.items() if not p["codigo"]}
         fake.start()
         try:
@@ -119,7 +141,10 @@ def run(args: argparse.Namespace) -> bool:
         ("database", db.label),
         ("catalog", json.dumps(generated)),
         ("limit (fake and BLING_RATE_PER_SECOND)", f"{args.rate}/s"),
-        ("lower bound: list pages + writes", f"{pages_lb} + {writes_lb} = {lower}"),
+        (
+            "lower bound: list pages (per stock state) + writes",
+            f"{pages_lb} + {writes_lb} = {lower}",
+        ),
         ("calls: list pages", str(list_pages)),
         ("calls: code-check lookups (codigos[])", str(lookups)),
         ("calls: writes (PATCH codigo)", str(writes)),
@@ -158,6 +183,8 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10000)
     parser.add_argument("--categories", type=int, default=20)
     parser.add_argument("--without-code", type=float, default=0.2)
+    parser.add_argument("--sold-out", type=float, default=0.1)
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, default=3)
     parser.add_argument("--db", choices=("auto", "postgres", "sqlite"), default="auto")
     sys.exit(0 if run(parser.parse_args()) else 1)

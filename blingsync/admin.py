@@ -33,7 +33,7 @@ from blingsync import jobrunner
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
 from blingsync.dashboard import bling_connect_url, duration_format
 from blingsync.deposits import deposits_available
-from blingsync.jobrunner import job_run_queue, job_run_rerun
+from blingsync.jobrunner import job_kinds_full, job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from blingsync.permissions import (
     CHANGE_MODE,
@@ -46,6 +46,7 @@ from blingsync.permissions import (
     user_may_run_jobs,
 )
 from blingsync.runtime import mode_set
+from blingsync.sweep_cursor import sweep_full_request
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
 admin.site.site_header = "blingsync"
@@ -66,6 +67,12 @@ def json_pretty(value: Any) -> str:
         '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
     )
+
+
+def job_run_title(run: JobRun) -> str:
+    """ "Códigos #12", with "(simulação)" when the run was one."""
+    title = f"{capfirst(run.get_kind_display())} #{run.pk}"
+    return f"{title} ({gettext('simulação')})" if run.dry_run else title
 
 
 def job_kinds_available(user: Any) -> list[dict[str, Any]]:
@@ -92,12 +99,21 @@ class RunNowForm(forms.Form):
         required=False,
         help_text=_("Calcula e registra o que faria, sem escrever nada no Bling."),
     )
+    full = forms.BooleanField(label=_("Varredura completa"), required=False)
 
     def clean_kind(self) -> str:
         kind = self.cleaned_data["kind"]
         if kind not in jobrunner._REGISTRY:
             raise forms.ValidationError(_("Este tipo de tarefa ainda não está disponível."))
         return kind
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("full") and cleaned.get("kind") not in job_kinds_full():
+            raise forms.ValidationError(
+                _("Este tipo de tarefa não tem varredura incremental: ela é sempre completa.")
+            )
+        return cleaned
 
 
 @admin.register(JobRun)
@@ -106,7 +122,7 @@ class JobRunAdmin(admin.ModelAdmin):
     change_form_template = "admin/blingsync/jobrun/change_form.html"
     list_display = [
         "id",
-        "kind",
+        "kind_display",
         "trigger",
         "status_display",
         "dry_run_display",
@@ -119,7 +135,7 @@ class JobRunAdmin(admin.ModelAdmin):
         "created_at",
         "requested_by",
     ]
-    list_display_links = ["id", "kind"]
+    list_display_links = ["id", "kind_display"]
     list_filter = ["kind", "status", "skip_reason", "trigger", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["=id", "requested_by", "error"]
@@ -161,7 +177,12 @@ class JobRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("simulação"), boolean=True)
     def dry_run_display(self, obj: JobRun) -> bool:
-        return bool(obj.details.get("dry_run", obj.dry_run))
+        return obj.dry_run
+
+    @admin.display(description=_("tipo"), ordering="kind")
+    def kind_display(self, obj: JobRun) -> str:
+        label = capfirst(obj.get_kind_display())
+        return f"{label} ({gettext('simulação')})" if obj.dry_run else label
 
     @admin.display(description=_("duração"))
     def duration_display(self, obj: JobRun) -> str:
@@ -169,7 +190,12 @@ class JobRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("parâmetros"))
     def params_display(self, obj: JobRun) -> str:
-        return json_pretty(obj.params)
+        params = dict(obj.params)
+        if obj.dry_run and params.get("dry_run") is False:
+            # Rows written before dry_run was recorded only when asked: "false" there meant
+            # "not asked", and the run was a simulation all the same (see the details).
+            params.pop("dry_run")
+        return json_pretty(params)
 
     @admin.display(description=_("detalhes"))
     def details_display(self, obj: JobRun) -> str:
@@ -265,6 +291,8 @@ class JobRunAdmin(admin.ModelAdmin):
             run and job_run_permitted(user=request.user, kind=run.kind, params=run.params)
         )
         extra_context = {**(extra_context or {}), "show_rerun": show_rerun}
+        if run is not None:
+            extra_context["title"] = job_run_title(run)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
@@ -311,17 +339,27 @@ class JobRunAdmin(admin.ModelAdmin):
                 kind = form.cleaned_data["kind"]
                 dry_run = form.cleaned_data["dry_run"]
                 permission_require(request, job_run_permission(kind=kind, dry_run=dry_run))
+                full = form.cleaned_data["full"]
                 run = job_run_queue(
                     kind=kind,
                     trigger=JobRun.Trigger.ADMIN,
-                    params={"dry_run": dry_run},
+                    params={"dry_run": dry_run, "full": full},
                     requested_by=request.user.get_username(),
                 )
-                message = (
-                    gettext("Execução #%(id)d (%(kind)s, simulação) colocada na fila.")
-                    if dry_run
-                    else gettext("Execução #%(id)d (%(kind)s) colocada na fila.")
-                )
+                if full:
+                    message = (
+                        gettext(
+                            "Execução #%(id)d (%(kind)s, completa, simulação) colocada na fila."
+                        )
+                        if dry_run
+                        else gettext("Execução #%(id)d (%(kind)s, completa) colocada na fila.")
+                    )
+                else:
+                    message = (
+                        gettext("Execução #%(id)d (%(kind)s, simulação) colocada na fila.")
+                        if dry_run
+                        else gettext("Execução #%(id)d (%(kind)s) colocada na fila.")
+                    )
                 self.message_user(
                     request,
                     message % {"id": run.pk, "kind": run.get_kind_display()},
@@ -341,6 +379,7 @@ class JobRunAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": _("Executar agora"),
             "kinds": job_kinds_available(request.user),
+            "full_kinds": job_kinds_full(),
             "mode": settings_row.get_mode_display(),
             "install_dry_run": settings_row.mode == RuntimeSettings.Mode.DRY_RUN,
             "paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
@@ -509,6 +548,14 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
             obj.mode = form.initial.get("mode", RuntimeSettings.Mode.DRY_RUN)
         obj.updated_by = actor
         super().save_model(request, obj, form, change)
+        if "stock_deposit_id" in form.changed_data:
+            # The stock counted changes for every product: the next stock sweep is full.
+            sweep_full_request(
+                kinds=["stock"],
+                reason=f"depósito de estoque alterado por {actor} "
+                f"({form.initial.get('stock_deposit_id') or 'todos'} → "
+                f"{obj.stock_deposit_id or 'todos'})",
+            )
         if new_mode != obj.mode:
             mode_set(mode=new_mode, actor=actor, source=AuditLog.Source.ADMIN)
             obj.refresh_from_db()

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.jobrunner import job_kinds_full
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 
 logger = logging.getLogger(__name__)
@@ -373,6 +374,7 @@ def dashboard_context() -> dict:
         "mode_is_live": settings_row.mode == RuntimeSettings.Mode.LIVE,
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
         "kinds": dashboard_kinds(),
+        "full_kinds": job_kinds_full(),
         "events": dashboard_event_counts(),
         "webhook_inbox": dashboard_webhook_inbox(),
         "bling_calls": dashboard_bling_calls(),

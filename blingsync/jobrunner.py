@@ -5,12 +5,15 @@ management commands all end in `job_run_execute`, which
 - claims the run (queued -> running) with a conditional UPDATE; the partial unique constraint
   `one_running_run_per_kind` makes a second concurrent run of the same kind fail to claim,
   and it is then recorded as skipped instead of overlapping;
-- resolves `since` (default: start of the last successful run of that kind) and `dry_run`
-  (asked for, or the installation is in dry-run mode);
+- resolves `since` through the incremental cursor (`blingsync.sweep_cursor`: the start of
+  the last complete live run of the kind minus 15 minutes, or a full run when something
+  widened the sweep) and `dry_run` (asked for, or the installation is in dry-run mode);
+  both are recorded in the run's details, with why;
 - runs the registered handler with a `JobContext` that counts seen/changed/skipped/errors and
   Bling API calls, flushing them to the row every couple of seconds (the dashboard shows
   progress, and the flush doubles as a heartbeat);
-- records success or the error.
+- records success or the error; a successful live run without limit or explicit since is
+  marked `complete` in its details: the next run's cursor starts from it.
 
 Apps register handlers in their `jobs.py` with `@register_job(kind)`; the modules are
 autodiscovered when Django starts.
@@ -30,11 +33,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.sweep_cursor import (
+    FULL,
+    INCREMENTAL,
+    SweepCursor,
+    sweep_cursor_resolve,
+    sweep_run_is_complete,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +66,16 @@ class JobSpec:
     handler: Callable[[JobContext], None]
     runs_when_paused: bool = False
     uses_since: bool = True
+    # False: the default cursor does not narrow the kind's runs, only an explicit `since`
+    # does (the stock sweep lists every candidate by default).
+    incremental: bool = True
 
 
 _REGISTRY: dict[str, JobSpec] = {}
 
 
 def register_job(
-    kind: str, *, runs_when_paused: bool = False, uses_since: bool = True
+    kind: str, *, runs_when_paused: bool = False, uses_since: bool = True, incremental: bool = True
 ) -> Callable[[Callable[[JobContext], None]], Callable[[JobContext], None]]:
     """Register the handler of a job kind (a value of `JobRun.Kind`)."""
     if kind not in JobRun.Kind.values:
@@ -71,7 +83,11 @@ def register_job(
 
     def decorator(func: Callable[[JobContext], None]) -> Callable[[JobContext], None]:
         _REGISTRY[kind] = JobSpec(
-            kind=kind, handler=func, runs_when_paused=runs_when_paused, uses_since=uses_since
+            kind=kind,
+            handler=func,
+            runs_when_paused=runs_when_paused,
+            uses_since=uses_since,
+            incremental=incremental,
         )
         return func
 
@@ -83,6 +99,11 @@ def job_spec(kind: str) -> JobSpec:
         return _REGISTRY[kind]
     except KeyError:
         raise ValueError(f"no handler is registered for job kind {kind!r}") from None
+
+
+def job_kinds_full() -> list[str]:
+    """Kinds that take a `since` and so can be asked for a full run ("Varredura completa")."""
+    return [kind for kind, spec in _REGISTRY.items() if spec.uses_since]
 
 
 @dataclass
@@ -233,10 +254,15 @@ def job_run_now(
     return job_run_execute(run_id=run.pk, progress=progress)
 
 
+# Flags recorded only when asked for: the parameters say what was asked, and a run that the
+# installation's dry-run mode made a simulation must not carry "dry_run": false.
+_FLAGS = ("dry_run", "full")
+
+
 def _clean_params(params: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in params.items():
-        if value is None:
+        if value is None or (key in _FLAGS and not value):
             continue
         if isinstance(value, datetime):
             value = value.isoformat()
@@ -291,21 +317,22 @@ def job_last_success(kind: str) -> JobRun | None:
     )
 
 
-def _resolve_since(spec: JobSpec, run: JobRun) -> datetime | None:
+def _resolve_cursor(spec: JobSpec, run: JobRun) -> SweepCursor | None:
+    """The run's cursor (None for kinds without `since`)."""
     if not spec.uses_since:
         return None
-    raw = run.params.get("since")
-    if raw:
-        parsed = parse_datetime(raw) if isinstance(raw, str) else raw
-        if parsed is None:
-            raise ValueError(f"since={raw!r} is not a date/time")
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        return parsed
-    if run.params.get("full"):
-        return None
-    last = job_last_success(run.kind)
-    return last.started_at if last else None
+    cursor = sweep_cursor_resolve(kind=run.kind, params=run.params)
+    if not spec.incremental and cursor.mode == INCREMENTAL:
+        return SweepCursor(FULL, None, "este tipo lista tudo, salvo um --since pedido")
+    return cursor
+
+
+def _dry_run_reason(run: JobRun, settings_row: RuntimeSettings) -> str:
+    if run.params.get("dry_run"):
+        return "pedida"
+    if settings_row.mode == RuntimeSettings.Mode.DRY_RUN:
+        return "modo da instalação: simulação"
+    return ""
 
 
 def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) -> JobRun:
@@ -339,11 +366,12 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
 
     ctx: JobContext | None = None
     try:
+        cursor = _resolve_cursor(spec, run)
+        dry_run_reason = _dry_run_reason(run, settings_row)
         ctx = JobContext(
             run=run,
-            dry_run=bool(run.params.get("dry_run"))
-            or settings_row.mode == RuntimeSettings.Mode.DRY_RUN,
-            since=_resolve_since(spec, run),
+            dry_run=bool(dry_run_reason),
+            since=cursor.since if cursor else None,
             limit=run.params.get("limit"),
             progress=progress or _no_progress,
             # Bounded well under django-q's task timeout: a sweep over a huge backlog stops at
@@ -351,7 +379,11 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
             deadline=time.monotonic() + settings.SWEEP_MAX_SECONDS,
         )
         ctx.note("dry_run", ctx.dry_run)
+        if dry_run_reason:
+            ctx.note("dry_run_reason", dry_run_reason)
         ctx.note("since", ctx.since.isoformat() if ctx.since else None)
+        if cursor is not None:
+            ctx.note("cursor", cursor.label)
         source = AuditSource(
             source=AuditLog.Source.JOB,
             ref=f"job:{run.pk}",
@@ -393,6 +425,12 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
         _finish(run, status=JobRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         logger.exception("job run %s (%s) failed", run.pk, run.kind)
     else:
+        # Read the flag after the handler: one that overrides it (seed_counters runs live in
+        # an installation in dry-run) notes what really happened.
+        ctx.note(
+            "complete",
+            sweep_run_is_complete(params=run.params, dry_run=bool(run.details.get("dry_run"))),
+        )
         ctx.flush()
         _finish(run, status=JobRun.Status.SUCCEEDED)
         logger.info("job run %s (%s) succeeded", run.pk, run.kind)

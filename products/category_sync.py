@@ -19,6 +19,7 @@ from blingsync.bling import catalog
 from blingsync.bling.types import BlingCategory
 from blingsync.jobrunner import JobContext, ProgressCallback, register_job
 from blingsync.models import AuditLog
+from blingsync.sweep_cursor import sweep_full_request
 from products.models import Category, CategoryRule
 from products.prefixes import name_key
 from products.rules import MAX_DEPTH
@@ -26,6 +27,9 @@ from products.rules import MAX_DEPTH
 logger = logging.getLogger(__name__)
 
 PATH_SEPARATOR = " > "
+# The sweeps whose coverage a category or its rule decides: a new or restored category, or a
+# changed rule, makes their next run full (SPEC 5.7).
+RULE_SWEEP_KINDS = ["codes", "stock"]
 
 
 @dataclass
@@ -58,6 +62,7 @@ def categories_sync(*, progress: ProgressCallback | None = None) -> CategorySync
             progress(len(fetched), None, "categorias lidas")
     result = CategorySyncResult(seen=len(fetched))
     now = timezone.now()
+    widened: list[str] = []
     with transaction.atomic():
         existing = {c.id: c for c in Category.objects.all()}
         for cat_id, bling_cat in fetched.items():
@@ -69,6 +74,7 @@ def categories_sync(*, progress: ProgressCallback | None = None) -> CategorySync
             }
             row = existing.get(cat_id)
             if row is None:
+                widened.append(f"categoria nova no Bling: {values['full_path']}")
                 # ignore_conflicts: a sync running at the same time (the code sweep refreshes
                 # the mirror too) may have just inserted it; the row ends up the same.
                 Category.objects.bulk_create(
@@ -80,12 +86,18 @@ def categories_sync(*, progress: ProgressCallback | None = None) -> CategorySync
             if row.removed_at is not None:
                 result.restored += 1
                 changed = True
+                widened.append(f"categoria restaurada no Bling: {values['full_path']}")
             Category.objects.filter(pk=cat_id).update(removed_at=None, synced_at=now, **values)
             result.updated += int(changed)
         gone = [cid for cid, row in existing.items() if cid not in fetched and not row.removed_at]
         if gone:
             result.removed = Category.objects.filter(pk__in=gone).update(removed_at=now)
         result.rules_attached = category_rules_attach()
+        widened.extend(f"regra por nome associada a {path}" for path in result.rules_attached)
+        if widened:
+            # Their products may be older than any cursor: the next sweeps list everything.
+            more = f" (e mais {len(widened) - 1})" if len(widened) > 1 else ""
+            sweep_full_request(kinds=RULE_SWEEP_KINDS, reason=widened[0] + more)
     if progress:
         progress(result.seen, result.seen, "categorias espelhadas")
     logger.info(

@@ -5,17 +5,23 @@ requires before writing, and one category list call):
 0. The category mirror is refreshed (GET /categorias/produtos, one call per 100 categories),
    so products of a category created since the last `categories` run are coded now.
 1. Retry: assignments left `reserved` or `failed` are re-read in batches of 100
-   (`GET /produtos?idsProdutos[]=...`) and written again with the same code (or settled if
-   Bling already shows a code).
+   (`catalog.products_by_ids`: `GET /produtos?idsProdutos[]=...` per stock state, complete
+   because it asks positive, zero and negative stock) and written again with the same code
+   (or settled if Bling already shows a code). One that none of those listings shows is
+   confirmed with its detail (`GET /produtos/{id}`, complete by construction) before its
+   assignment is discarded: only Bling's 404 (or situação E) discards it.
 2. For each mirrored category whose effective rule generates codes (deepest first), list its
-   products: `GET /produtos?idCategoria=...&criterio=5` (+ `dataAlteracaoInicial` = since),
-   pages of `sweep_page_size` (100). List items carry no category, so the category we listed
-   is the product's category: no detail call per product. A product that shows up under
-   two categories (should Bling's filter include subcategories) is decided by the deepest.
+   products: `GET /produtos?idCategoria=...&criterio=5&filtroSaldoEstoque=1|0|2`
+   (+ `dataAlteracaoInicial` = since), pages of `sweep_page_size` (100). Complete because it
+   lists each stock state: omitted, Bling's filter defaults to 1 and a product registered
+   before its first stock entry (zero stock, the usual order) would never be listed. List
+   items carry no category, so the category we listed is the product's category: no detail
+   call per product. A product that shows up under two categories (should Bling's filter
+   include subcategories) is decided by the deepest.
 3. Products without a code are queued and go through `codes_apply` in batches of 50 (one
-   `codigos[]` lookup per batch, the most the client sends in one call, then one PATCH
-   each): with 20% of a catalog uncoded that is one lookup per ~2.5 list pages instead of
-   one per page.
+   `codigos[]` lookup per batch and stock state, the most codes the client sends in one
+   call, then one PATCH each): with 20% of a catalog uncoded that is three lookups per ~2.5
+   list pages.
 
 Variations. The OpenAPI document says nothing on whether `idCategoria` matches variations;
 a variation's detail carries its parent's `categoria`, and list items of variations carry
@@ -40,6 +46,7 @@ import time
 from dataclasses import dataclass, field
 
 from blingsync.bling import catalog
+from blingsync.bling.errors import BlingNotFound
 from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import JobContext, JobStopped, register_job
 from blingsync.runtime import runtime_settings_get
@@ -129,18 +136,14 @@ def _retry_pending(state: _SweepState) -> None:
         if state.remaining == 0:
             return
         batch = pending[start : start + ID_BATCH]
-        found = {
-            p.id: p
-            for p in catalog.products_page(
-                page=1,
-                page_size=ID_BATCH,
-                criterio=catalog.PRODUCTS_ALL,
-                product_ids=[a.bling_product_id for a in batch],
-            )
-        }
+        found = catalog.products_by_ids(
+            product_ids=[a.bling_product_id for a in batch], criterio=catalog.PRODUCTS_ALL
+        )
         targets = []
         for assignment in batch:
-            product = found.get(assignment.bling_product_id)
+            product = found.get(assignment.bling_product_id) or _product_confirm(
+                assignment.bling_product_id
+            )
             state.seen_ids.add(assignment.bling_product_id)
             state.ctx.count("seen")
             if product is None or product.situation == "E":
@@ -165,6 +168,15 @@ def _retry_pending(state: _SweepState) -> None:
                     )
                 )
         _apply(state, targets)
+
+
+def _product_confirm(product_id: int) -> BlingProduct | None:
+    """The detail of a product the listings did not show (complete by construction: it
+    answers whatever the product's stock), or None when Bling answers 404."""
+    try:
+        return catalog.product_get(product_id=product_id)
+    except BlingNotFound:
+        return None
 
 
 def _page_targets(
@@ -194,10 +206,14 @@ def _page_targets(
 def _sweep_category(
     state: _SweepState, node: CategoryNode, decision: CodeDecision, page_size: int
 ) -> None:
-    """List the category page by page (`products_iter` also splits a `since` older than a
-    year into the one-year spans Bling accepts) and code each page's products."""
+    """List the category page by page and code each page's products.
+
+    `products_all_stock_iter` lists each stock state (positive, zero, negative), so the
+    category's products are all seen whatever their stock (Bling's default filter would hide
+    the sold-out and never-stocked ones); it also splits a `since` older than a year into
+    the one-year spans Bling accepts."""
     ctx = state.ctx
-    items = catalog.products_iter(
+    items = catalog.products_all_stock_iter(
         page_size=page_size,
         criterio=catalog.PRODUCTS_ALL,
         category_id=node.id,

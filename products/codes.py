@@ -41,6 +41,7 @@ from blingsync.bling.types import BlingProduct
 from blingsync.jobrunner import job_current_context
 from blingsync.models import AuditLog
 from blingsync.runtime import mode_is_dry_run, mode_is_paused
+from blingsync.sweep_cursor import sweep_full_request
 from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
 from products.rules import NOT_MIRRORED, CodeDecision, code_format
@@ -270,6 +271,8 @@ def counter_raise(*, prefix: str, value: int, actor: str, source: str | None = N
         before = counter.last_value
         counter.last_value = value
         counter.save(update_fields=["last_value", "updated_at"])
+    if value != before:
+        sweep_full_request(kinds=["codes"], reason=f"contador {prefix} ajustado por {actor}")
     audit_record(
         action=AuditLog.Action.COUNTER_ADJUSTED,
         before={"prefix": prefix, "last_value": before},
@@ -295,7 +298,11 @@ class _Item:
 
 
 def _codes_in_use(codes: Iterable[str]) -> dict[str, set[int]]:
-    """code -> ids of the Bling products using it (one list call per 100 codes)."""
+    """code -> ids of the Bling products using it.
+
+    Complete: `catalog.products_with_codes` asks every stock state (positive, zero,
+    negative), so a code held only by a sold-out product is seen as taken; Bling's default
+    filter (positive only) would let us PATCH a duplicate that Bling then refuses."""
     codes = sorted(set(codes))
     used: dict[str, set[int]] = {}
     for start in range(0, len(codes), LOOKUP_BATCH):

@@ -1,7 +1,10 @@
 """Seeding code counters from the codes already in Bling (`seed_counters`, job kind
 `seed_counters`).
 
-Reads every product (GET /produtos, criterio=5 "Todos", pages of 100) and raises each counter
+Reads every product (GET /produtos, criterio=5 "Todos", pages of 100, once per stock state
+`filtroSaldoEstoque` 1, 0 and 2: complete because every balance is positive, zero or
+negative, while an unfiltered listing would leave out the codes held by sold-out products)
+and raises each counter
 to at least the highest number in use for its prefix, so no new code collides with an old
 one. Which codes count: every code made of 1-10 upper-case letters followed by digits
 (`^[A-Z]{1,10}\\d+$`), whatever its prefix, not only the prefixes today's rules produce: a
@@ -23,6 +26,7 @@ from blingsync.audit import audit_record
 from blingsync.bling import catalog
 from blingsync.jobrunner import JobContext, ProgressCallback, register_job
 from blingsync.models import AuditLog
+from blingsync.sweep_cursor import sweep_full_request
 from products.codes import counter_raise_to
 from products.models import CodeCounter
 from products.rules import code_format, code_parse
@@ -41,7 +45,8 @@ class SeedResult:
 def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = None) -> SeedResult:
     """Raise every counter to the highest number in use in Bling for its prefix."""
     result = SeedResult()
-    for product in catalog.products_iter(page_size=100, criterio=catalog.PRODUCTS_ALL):
+    # Every stock state: a code held only by a sold-out product is still taken.
+    for product in catalog.products_all_stock_iter(page_size=100, criterio=catalog.PRODUCTS_ALL):
         result.products_seen += 1
         parsed = code_parse(product.code) if product.has_code else None
         if parsed:
@@ -69,6 +74,11 @@ def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = 
                 reason_rule="counter.seeded",
                 reason_data={"prefix": prefix, "code": code_format(prefix, number)},
             )
+    if result.raised and not dry_run:
+        # New numbers start past codes older than any cursor: the next code sweep is full.
+        sweep_full_request(
+            kinds=["codes"], reason=f"contadores semeados ({', '.join(sorted(result.raised))})"
+        )
     if progress:
         progress(result.products_seen, result.products_seen, "produtos lidos")
     logger.info(
@@ -87,6 +97,10 @@ def seed_counters_job(ctx: JobContext) -> None:
     result = counters_seed(dry_run=explicit_dry_run, progress=ctx.progress)
     ctx.count("seen", result.products_seen)
     ctx.count("changed", len(result.raised))
+    # Raising counters writes nothing to Bling, so only an explicit --dry-run holds it back:
+    # the details say what happened, not the installation's mode.
     ctx.note("dry_run", explicit_dry_run)
+    if not explicit_dry_run:
+        ctx.run.details.pop("dry_run_reason", None)
     ctx.note("codes_read", result.codes_read)
     ctx.note("raised", {p: list(v) for p, v in result.raised.items()})

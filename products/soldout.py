@@ -128,6 +128,8 @@ def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> S
         composition_mirror(product=product)  # the detail carries the kit's estrutura
     available = product.available_stock
     if settings_row.stock_deposit_id or available is None:
+        # Complete: stock_balances asks every stock state (Bling's default would leave a zero
+        # balance out, and a sold-out product look unknown).
         balances = catalog.stock_balances(
             product_ids=[product_id], deposit_id=settings_row.stock_deposit_id
         )

@@ -7,21 +7,32 @@ Calls it makes, and nothing else:
   deactivates sold-out products, deepest categories first. A category that keeps its products
   (e.g. SubMaquina) below one that does not is listed too and its products set aside, in case
   Bling's `idCategoria` also returns subcategories' products (UNCONFIRMED);
+  Complete by construction: zero and negative are exactly the sold-out states, asked
+  explicitly (never Bling's default, which is positive only), with
+  `filtroSaldoEstoqueDeposito` when staff chose a deposit, so the listing judges by the
+  same stock as the rule;
 - reactivation candidates: the products blingsync deactivated (`ProductStockState`), asked in
-  groups of 100 with `idsProdutos[]&criterio=3&filtroSaldoEstoque=1`; the same groups with
-  `criterio=2` find the ones someone reactivated by hand, which stop being blingsync's;
+  groups of 100 with `idsProdutos[]&criterio=3&filtroSaldoEstoque=1` (positive: exactly the
+  restocked ones); the same groups with `criterio=2` and each stock state (1, 0, 2: someone
+  may reactivate a product that is still sold out) find the ones someone reactivated by
+  hand, which stop being blingsync's;
 - kits (compositions): `GET /produtos?tipo=E&criterio=5` for each stock state (0, 1, 2), then
   the detail of each composition not mirrored yet and of each composition among the
   candidates (a virtual kit is judged by its parts), each at most once per run
   (`products.kits`); the balances of virtual kits' parts, 100 per `GET /estoques/saldos`;
 - balances of every candidate, 100 per `GET /estoques/saldos` (the deposit staff chose, if
-  any), so the rule counts the same stock as `product_stock_evaluate`;
+  any), so the rule counts the same stock as `product_stock_evaluate`. Complete:
+  `catalog.stock_balances` asks each stock state (first the one the candidate was listed
+  with, candidates being batched by it: one call per 100 when nothing moved), since an
+  unfiltered answer leaves zero and negative balances out and a product zero in the chosen deposit would otherwise be judged by its list item's total;
 - the writes: one `PATCH /produtos/{id}/situacoes` for a single product, else one
   `POST /produtos/situacoes` per 100.
 
 `since` filters the candidate lists by `dataAlteracaoInicial` only when it is asked for
 explicitly (`--since`, or a rerun of a run that had one): whether a stock change moves a
-product's `dataAlteracao` is UNCONFIRMED, so by default every candidate is listed.
+product's `dataAlteracao` is UNCONFIRMED, so by default every candidate is listed (the kind
+is registered with `incremental=False`: the runner's cursor is "completa" unless a `since`
+was asked, and the run's details say so).
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from django.utils import timezone
 
 from blingsync.bling import catalog
 from blingsync.bling.catalog import (
+    EVERY_STOCK_STATE,
     PRODUCTS_ACTIVE,
     PRODUCTS_INACTIVE,
     STOCK_NEGATIVE,
@@ -62,6 +74,9 @@ from products.soldout_rules import Verdict
 
 logger = logging.getLogger(__name__)
 
+# The stock states candidates are listed with, in the order their balances are asked.
+CANDIDATE_STOCK_ORDER = (STOCK_ZERO, STOCK_NEGATIVE, STOCK_POSITIVE)
+
 
 @dataclass
 class StockSweepSummary:
@@ -75,7 +90,7 @@ class StockSweepSummary:
     errors: int = 0
 
 
-@register_job("stock")
+@register_job("stock", incremental=False)
 def stock_sweep_job(ctx: JobContext) -> None:
     stock_sweep(ctx=ctx)
 
@@ -86,10 +101,11 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     settings_row = RuntimeSettings.load()
     deposit_id = settings_row.stock_deposit_id
     page_size = settings_row.sweep_page_size or 100
-    since = ctx.since if ctx.params.get("since") else None
+    since = ctx.since  # only an explicit --since (the kind is not incremental)
     summary = StockSweepSummary()
     read_at = timezone.now()
-    found: dict[int, tuple[BlingProduct, int | None]] = {}
+    # product id -> (product, category listed under, stock state it was listed with)
+    found: dict[int, tuple[BlingProduct, int | None, int]] = {}
 
     ctx.progress(0, None, "listando candidatos a inativar")
     allowing, guards = _categories_to_list()
@@ -97,31 +113,32 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
         ctx.note("warning", "nenhuma categoria espelhada inativa esgotados: rode sync_categories")
     set_aside: set[int] = set()
     for category_id in guards:
-        for product in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
+        for product, _state in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
             set_aside.add(product.id)
     for category_id in allowing:
-        for product in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
+        for product, state in _sold_out_listed(summary, category_id, page_size, since, deposit_id):
             if product.id not in set_aside and product.id not in found:
-                found[product.id] = (product, category_id)
+                found[product.id] = (product, category_id, state)
 
     ctx.progress(len(found), None, "listando candidatos a reativar")
     for product in _restocked_listed(summary, page_size, deposit_id, read_at):
-        found.setdefault(product.id, (product, None))
+        found.setdefault(product.id, (product, None, STOCK_POSITIVE))
 
     candidates = list(found.values())
     if ctx.limit:
         candidates = candidates[: int(ctx.limit)]
     summary.candidates = len(candidates)
-    _compositions_refresh(ctx, summary, [p for p, _ in candidates], page_size, since)
+    _compositions_refresh(ctx, summary, [c[0] for c in candidates], page_size, since)
     total = len(candidates)
     done = 0
     ctx.progress(0, total, "avaliando")
-    for start in range(0, total, BATCH_SIZE):
-        chunk = candidates[start : start + BATCH_SIZE]
-        ids = [product.id for product, _ in chunk]
+    for chunk, states in _balance_batches(candidates):
+        ids = [product.id for product, _, _ in chunk]
         balances = {
             b.product_id: b.available_total
-            for b in catalog.stock_balances(product_ids=ids, deposit_id=deposit_id)
+            for b in catalog.stock_balances(
+                product_ids=ids, deposit_id=deposit_id, stock_states=states
+            )
         }
         summary.balance_batches += 1
         batch = [
@@ -131,7 +148,7 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
                 category_id=category_id,
                 read_at=read_at,
             )
-            for product, category_id in chunk
+            for product, category_id, _ in chunk
         ]
         results = soldout_process(candidates=batch, dry_run=ctx.dry_run, settings_row=settings_row)
         _count(ctx, summary, results)
@@ -162,6 +179,19 @@ def _compositions_refresh(
     wanted |= {product.id for product in candidates if product.format == "E"}
     summary.composition_details = compositions_read(product_ids=wanted)
     ctx.note("composition_details", summary.composition_details)
+
+
+def _balance_batches(
+    candidates: list[tuple[BlingProduct, int | None, int]],
+) -> Iterator[tuple[list[tuple[BlingProduct, int | None, int]], tuple[int, ...]]]:
+    """Batches of up to 100 candidates listed with the same stock state, each with the order
+    to ask the balance states in: that state first (one call per batch when the stock did not
+    move since the listing), then the others (complete whatever it moved to)."""
+    for state in CANDIDATE_STOCK_ORDER:
+        group = [c for c in candidates if c[2] == state]
+        order = (state, *(s for s in CANDIDATE_STOCK_ORDER if s != state))
+        for start in range(0, len(group), BATCH_SIZE):
+            yield group[start : start + BATCH_SIZE], order
 
 
 def _categories_to_list() -> tuple[list[int], list[int]]:
@@ -203,9 +233,11 @@ def _pages(summary: StockSweepSummary, page_size: int, **filters) -> Iterator[Bl
 
 def _sold_out_listed(
     summary: StockSweepSummary, category_id: int, page_size: int, since, deposit_id
-) -> Iterator[BlingProduct]:
+) -> Iterator[tuple[BlingProduct, int]]:
+    """(product, the stock state it was listed with): the category's active products with
+    zero or negative stock, i.e. every sold-out one (both states asked explicitly)."""
     for stock_filter in (STOCK_ZERO, STOCK_NEGATIVE):
-        yield from _pages(
+        for product in _pages(
             summary,
             page_size,
             criterio=PRODUCTS_ACTIVE,
@@ -213,7 +245,8 @@ def _sold_out_listed(
             stock_filter=stock_filter,
             changed_since=since,
             deposit_id=deposit_id,
-        )
+        ):
+            yield product, stock_filter
 
 
 def _restocked_listed(
@@ -232,9 +265,18 @@ def _restocked_listed(
             deposit_id=deposit_id,
         )
         # Active again although blingsync deactivated them: someone reactivated them by hand,
-        # so they are no longer blingsync's to reactivate (or to keep track of).
-        active = _pages(summary, size, criterio=PRODUCTS_ACTIVE, product_ids=chunk)
-        reactivated = [p.id for p in active]
+        # so they are no longer blingsync's to reactivate (or to keep track of). Every stock
+        # state: a product reactivated by hand while still sold out counts too.
+        reactivated: set[int] = set()
+        for stock_filter in EVERY_STOCK_STATE:
+            active = _pages(
+                summary,
+                size,
+                criterio=PRODUCTS_ACTIVE,
+                product_ids=chunk,
+                stock_filter=stock_filter,
+            )
+            reactivated.update(p.id for p in active)
         if reactivated:
             ProductStockState.objects.filter(bling_product_id__in=reactivated).filter(
                 Q(deactivated_at__isnull=True) | Q(deactivated_at__lt=read_at)

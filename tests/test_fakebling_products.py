@@ -45,6 +45,9 @@ def test_list_shape_and_variations(fake: FakeBling, api: Api) -> None:
 
 
 def test_list_filters_and_pagination(fake: FakeBling, api: Api) -> None:
+    # About the other filters and paging over zero-stock products too: the lenient reading
+    # of an omitted filtroSaldoEstoque (the default is pinned in the next test).
+    fake.stock_filter_default = None
     prods = [fake.add_product(f"P{i}", codigo=f"C{i}", stock=i % 3) for i in range(7)]
     fake.add_product("Inativo", situacao="I")
     ids = [p["id"] for p in prods]
@@ -69,6 +72,37 @@ def test_list_filters_and_pagination(fake: FakeBling, api: Api) -> None:
     }
     assert _ids(api.get("/produtos", params=window)) == [old["id"]]
     assert _ids(api.get("/produtos", params={"nome": "antig"})) == [old["id"]]
+
+
+def test_an_omitted_stock_filter_lists_positive_stock_only(fake: FakeBling, api: Api) -> None:
+    """Bling's OpenAPI default: filtroSaldoEstoque=1 when omitted (bling-v3.md 4.1)."""
+    positive = fake.add_product("Com estoque", stock=2)
+    zero = fake.add_product("Sem estoque")
+    negative = fake.add_product("Vendido a mais", stock=-1)
+    inactive_zero = fake.add_product("Inativo zerado", situacao="I")
+    assert _ids(api.get("/produtos")) == [positive["id"]]
+    assert _ids(api.get("/produtos", params={"criterio": 5})) == [positive["id"]]
+    assert _ids(api.get("/produtos", params={"idsProdutos[]": [zero["id"], negative["id"]]})) == []
+    by_state = {
+        state: _ids(api.get("/produtos", params={"criterio": 5, "filtroSaldoEstoque": state}))
+        for state in (0, 1, 2)
+    }
+    assert by_state == {
+        0: [zero["id"], inactive_zero["id"]],
+        1: [positive["id"]],
+        2: [negative["id"]],
+    }
+    # The deposit filter narrows the balance the stock filter looks at.
+    other = fake.add_deposit("Loja", padrao=False)
+    fake.set_stock(zero["id"], 4, deposit_id=other["id"])
+    assert _ids(api.get("/produtos", params={"criterio": 5})) == [positive["id"], zero["id"]]
+    in_default = {"criterio": 5, "filtroSaldoEstoqueDeposito": fake.catalog.default_deposit_id()}
+    assert _ids(api.get("/produtos", params=in_default)) == [positive["id"]]
+    # The knob: the lenient reading (no filter) for tests about something else.
+    fake.stock_filter_default = None
+    assert len(_ids(api.get("/produtos", params={"criterio": 5}))) == 4
+    fake.reset()
+    assert fake.stock_filter_default == 1
 
 
 def test_list_validation(fake: FakeBling, api: Api) -> None:
@@ -131,8 +165,9 @@ def test_put_requires_full_body(fake: FakeBling, api: Api) -> None:
 
 
 def test_situations_single_and_batch(fake: FakeBling, api: Api) -> None:
-    a = fake.add_product("A")
-    b = fake.add_product("B")
+    # In stock, so that the listings below (Bling's default: positive stock only) show them.
+    a = fake.add_product("A", stock=1)
+    b = fake.add_product("B", stock=1)
     resp = api.patch(f"/produtos/{a['id']}/situacoes", json={"situacao": "I"})
     assert resp.status_code == 204 and resp.content == b""
     assert fake.product(a["id"])["situacao"] == "I"
@@ -185,6 +220,9 @@ def test_generate_catalog(fake: FakeBling, api: Api) -> None:
     assert (
         sum(1 for p in fake.products.values() if p["codigo"] == "") == stats["without_code"] == 100
     )
-    assert len(_ids(api.get("/produtos", params={"limite": 100, "pagina": 5}))) == 100
+    # 450 of the 500 have stock: Bling's default filter (positive) gives 4 full pages and a
+    # short one.
+    assert len(_ids(api.get("/produtos", params={"limite": 100, "pagina": 4}))) == 100
+    assert len(_ids(api.get("/produtos", params={"limite": 100, "pagina": 5}))) == 50
     zero = _ids(api.get("/produtos", params={"filtroSaldoEstoque": 0, "limite": 100}))
     assert len(zero) == 50

@@ -11,6 +11,32 @@ fake = fake_fixture()
 api = api_fixture()
 
 
+def test_balances_without_a_stock_filter_leave_zero_and_negative_out(
+    fake: FakeBling, api: Api
+) -> None:
+    """Bling's OpenAPI default on both balance endpoints: filtroSaldoEstoque=1 when omitted."""
+    positive = fake.add_product("A", stock=5)
+    zero = fake.add_product("B")
+    negative = fake.add_product("C", stock=-2)
+    ids = [positive["id"], zero["id"], negative["id"]]
+    second = fake.add_deposit("Loja", padrao=False)
+    fake.set_stock(zero["id"], 3, deposit_id=second["id"])
+
+    def answered(path: str, **params) -> list[int]:
+        resp = api.get(path, params={"idsProdutos[]": ids, **params})
+        assert resp.status_code == 200, resp.text
+        return [d["produto"]["id"] for d in resp.json()["data"]]
+
+    assert answered("/estoques/saldos") == [positive["id"], zero["id"]]
+    assert answered("/estoques/saldos", filtroSaldoEstoque=2) == [negative["id"]]
+    default_deposit = f"/estoques/saldos/{fake.catalog.default_deposit_id()}"
+    assert answered(default_deposit) == [positive["id"]]
+    assert answered(default_deposit, filtroSaldoEstoque=0) == [zero["id"]]
+    assert answered(f"/estoques/saldos/{second['id']}") == [zero["id"]]
+    fake.stock_filter_default = None
+    assert answered(default_deposit) == ids
+
+
 def test_get_estoques_is_404(fake: FakeBling, api: Api) -> None:
     for params in ({}, {"idProduto": 1}):
         resp = api.get("/estoques", params=params)
@@ -21,6 +47,9 @@ def test_get_estoques_is_404(fake: FakeBling, api: Api) -> None:
 
 
 def test_balances(fake: FakeBling, api: Api) -> None:
+    # About the shape of every balance, zero ones included: the lenient reading of an omitted
+    # filtroSaldoEstoque (the default is pinned in the next test).
+    fake.stock_filter_default = None
     a = fake.add_product("A", codigo="A1", stock=5)
     b = fake.add_product("B", codigo="B1")
     second = fake.add_deposit("Loja", padrao=False)

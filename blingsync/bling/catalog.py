@@ -42,10 +42,16 @@ from blingsync.bling.types import (
 PRODUCTS_ACTIVE = 2
 PRODUCTS_INACTIVE = 3
 PRODUCTS_ALL = 5
-# `filtroSaldoEstoque`
+# `filtroSaldoEstoque` (GET /produtos, /estoques/saldos[/{idDeposito}]). Bling's OpenAPI
+# document gives it a default of 1 when omitted: an unfiltered call answers for products with
+# positive stock only, and a sold-out (0) or oversold (< 0) product is silently left out
+# (bling-v3.md 4.1, 6.2). A call that must see every product asks each state and merges.
 STOCK_ZERO = 0
 STOCK_POSITIVE = 1
 STOCK_NEGATIVE = 2
+# Every value `filtroSaldoEstoque` takes: a product's balance is positive, zero or negative,
+# so the union of the three answers is the whole catalog (most products first).
+EVERY_STOCK_STATE = (STOCK_POSITIVE, STOCK_ZERO, STOCK_NEGATIVE)
 
 # Bling's datetimes are local Brazilian time without an offset.
 BLING_TZ = zoneinfo.ZoneInfo("America/Sao_Paulo")
@@ -213,12 +219,16 @@ def products_page(
     changed_until: datetime | None = None,
     product_ids: Iterable[int] | None = None,
     codes: Iterable[str] | None = None,
-    stock_filter: int | None = None,
+    stock_filter: int | None,
     deposit_id: int | None = None,
     product_type: str | None = None,
 ) -> list[BlingProduct]:
     """One page of GET /produtos (list items: no category, `available_stock` set);
-    `product_type` is Bling's `tipo` (T, P, S, E compositions, PS, C, V)."""
+    `product_type` is Bling's `tipo` (T, P, S, E compositions, PS, C, V).
+
+    `stock_filter` is required so that no caller forgets it: None omits
+    `filtroSaldoEstoque`, which Bling reads as 1 (positive stock only); a listing that must
+    be complete uses `products_all_stock_iter` or `products_by_ids` instead."""
     params = _products_params(
         criterio=criterio,
         category_id=category_id,
@@ -255,6 +265,56 @@ def products_iter(*, page_size: int = 100, **filters) -> Iterator[BlingProduct]:
             if len(batch) < page_size:
                 break
             page += 1
+
+
+def products_all_stock_iter(
+    *, page_size: int = 100, stock_states: tuple[int, ...] = EVERY_STOCK_STATE, **filters
+) -> Iterator[BlingProduct]:
+    """Every product matching the filters of `products_page` whatever its stock: one listing
+    per `filtroSaldoEstoque` state (positive, zero, negative), each product yielded once.
+
+    Complete because every balance is positive, zero or negative, and Bling's default
+    (omitted = positive only) is never relied on. Costs one listing per state: for a
+    catalog mostly in stock, the zero and negative listings are a page each. A product
+    whose stock changes state while we list may come up twice (yielded once) or, if it moves
+    into a state already listed, not at all in this call: the next run sees it."""
+    if "stock_filter" in filters:
+        raise TypeError("products_all_stock_iter asks every stock state itself")
+    seen: set[int] = set()
+    for state in stock_states:
+        for product in products_iter(page_size=page_size, stock_filter=state, **filters):
+            if product.id not in seen:
+                seen.add(product.id)
+                yield product
+
+
+def products_by_ids(
+    *, product_ids: Iterable[int], criterio: int = PRODUCTS_ALL
+) -> dict[int, BlingProduct]:
+    """The products among `product_ids` that Bling lists under `criterio` (any stock), by id.
+
+    GET /produtos?idsProdutos[]=... (100 ids per call, one page each) once per stock state,
+    asking each next state only for the ids not found yet: complete because every balance is
+    positive, zero or negative, and usually 1-2 calls per 100 ids. An id missing from the
+    answer is not listed under `criterio` (or its stock moved between two calls: a caller
+    about to act on an absence confirms it with `product_get`)."""
+    found: dict[int, BlingProduct] = {}
+    for chunk in _chunks(sorted({int(pid) for pid in product_ids}), IDS_PER_CALL):
+        remaining = set(chunk)
+        for state in EVERY_STOCK_STATE:
+            if not remaining:
+                break
+            for product in products_page(
+                page=1,
+                page_size=IDS_PER_CALL,
+                criterio=criterio,
+                product_ids=sorted(remaining),
+                stock_filter=state,
+            ):
+                if product.id in remaining:
+                    remaining.discard(product.id)
+                    found[product.id] = product
+    return found
 
 
 def product_get(*, product_id: int) -> BlingProduct:
@@ -304,12 +364,23 @@ def products_situation_set(*, product_ids: list[int], situation: str) -> list[Si
 
 
 def products_with_codes(*, codes: Iterable[str]) -> list[BlingProduct]:
-    """Products (any situation) that already use one of `codes` (GET /produtos codigos[])."""
+    """Products (any situation, any stock) that already use one of `codes`.
+
+    GET /produtos?criterio=5&codigos[]=... (50 codes per call) once per stock state:
+    complete because every balance is positive, zero or negative (omitted, Bling answers for
+    positive stock only, and a code held by a sold-out product would look free). The states
+    left are skipped once every code of the chunk is found; a free code costs 3 calls per
+    50."""
     wanted = sorted({str(c) for c in codes if str(c).strip()})
     found: dict[int, BlingProduct] = {}
     for chunk in _chunks(wanted, CODES_PER_CALL):
-        for product in products_iter(criterio=PRODUCTS_ALL, codes=chunk):
-            found[product.id] = product
+        missing = set(chunk)
+        for state in EVERY_STOCK_STATE:
+            if not missing:
+                break
+            for product in products_iter(criterio=PRODUCTS_ALL, codes=chunk, stock_filter=state):
+                found[product.id] = product
+                missing.discard(product.code.strip())
     return list(found.values())
 
 
@@ -340,33 +411,65 @@ def deposits_list() -> list[Deposit]:
     ]
 
 
-def stock_balances(*, product_ids: list[int], deposit_id: int | None = None) -> list[StockBalance]:
-    """GET /estoques/saldos (or /estoques/saldos/{deposit}) for the products, in calls of up
-    to 100 ids."""
+# Rounds over the three stock states in `stock_balances`: a second one catches a balance
+# that moved into a state already asked while we asked the others.
+BALANCE_ROUNDS = 2
+
+
+def stock_balances(
+    *,
+    product_ids: list[int],
+    deposit_id: int | None = None,
+    stock_states: tuple[int, ...] = EVERY_STOCK_STATE,
+) -> list[StockBalance]:
+    """Balances of the products (all deposits, or `deposit_id`'s), whatever their stock.
+
+    GET /estoques/saldos (or /estoques/saldos/{deposit}) with up to 100 ids, once per
+    `filtroSaldoEstoque` state, asking each next state only for the ids not answered yet.
+    Complete because every balance is positive, zero or negative (omitted, Bling answers for
+    positive balances only, and a sold-out product would have no balance at all). Callers
+    that expect mostly zero balances pass `stock_states` in that order to save calls. An id
+    still unanswered after the three states is asked again once (its balance moved between
+    calls); after that it is unknown to Bling and absent from the result."""
     path = "/estoques/saldos" if deposit_id is None else f"/estoques/saldos/{int(deposit_id)}"
     out: list[StockBalance] = []
-    for chunk in _chunks([int(pid) for pid in product_ids], IDS_PER_CALL):
-        params = [("idsProdutos[]", pid) for pid in chunk]
-        for item in _data(api_request("GET", path, params=params)) or []:
-            product = item.get("produto") if isinstance(item.get("produto"), dict) else {}
-            deposits = tuple(
-                DepositBalance(
-                    deposit_id=int(dep.get("id") or 0),
-                    physical=_decimal(dep.get("saldoFisico")),
-                    available=_decimal(dep.get("saldoVirtual")),
-                )
-                for dep in item.get("depositos") or []
-                if isinstance(dep, dict)
+    for chunk in _chunks(sorted({int(pid) for pid in product_ids}), IDS_PER_CALL):
+        remaining = set(chunk)
+        for _round in range(BALANCE_ROUNDS):
+            for state in stock_states:
+                if not remaining:
+                    break
+                for balance in _balances_call(path, sorted(remaining), state):
+                    if balance.product_id in remaining:
+                        remaining.discard(balance.product_id)
+                        out.append(balance)
+    return out
+
+
+def _balances_call(path: str, ids: list[int], state: int) -> list[StockBalance]:
+    params: list[tuple[str, Any]] = [("idsProdutos[]", pid) for pid in ids]
+    params.append(("filtroSaldoEstoque", state))
+    out: list[StockBalance] = []
+    for item in _data(api_request("GET", path, params=params)) or []:
+        product = item.get("produto") if isinstance(item.get("produto"), dict) else {}
+        deposits = tuple(
+            DepositBalance(
+                deposit_id=int(dep.get("id") or 0),
+                physical=_decimal(dep.get("saldoFisico")),
+                available=_decimal(dep.get("saldoVirtual")),
             )
-            out.append(
-                StockBalance(
-                    product_id=int(product.get("id") or 0),
-                    code=str(product.get("codigo") or ""),
-                    physical_total=_decimal(item.get("saldoFisicoTotal")),
-                    available_total=_decimal(item.get("saldoVirtualTotal")),
-                    deposits=deposits,
-                )
+            for dep in item.get("depositos") or []
+            if isinstance(dep, dict)
+        )
+        out.append(
+            StockBalance(
+                product_id=int(product.get("id") or 0),
+                code=str(product.get("codigo") or ""),
+                physical_total=_decimal(item.get("saldoFisicoTotal")),
+                available_total=_decimal(item.get("saldoVirtualTotal")),
+                deposits=deposits,
             )
+        )
     return out
 
 

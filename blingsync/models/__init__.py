@@ -5,5 +5,13 @@ from blingsync.models.connection import BlingConnection
 from blingsync.models.jobs import JobRun
 from blingsync.models.ratelimit import RateLimitBucket
 from blingsync.models.runtime import RuntimeSettings
+from blingsync.models.sweeps import SweepFullRequest
 
-__all__ = ["AuditLog", "BlingConnection", "JobRun", "RateLimitBucket", "RuntimeSettings"]
+__all__ = [
+    "AuditLog",
+    "BlingConnection",
+    "JobRun",
+    "RateLimitBucket",
+    "RuntimeSettings",
+    "SweepFullRequest",
+]

@@ -105,6 +105,10 @@ class JobRun(models.Model):
 
     @property
     def dry_run(self) -> bool:
+        """Whether the run is a simulation: what happened (details, once it started: asked
+        for, or the installation was in dry-run mode), else what was asked (parameters)."""
+        if "dry_run" in self.details:
+            return bool(self.details["dry_run"])
         return bool(self.params.get("dry_run"))
 
     @property

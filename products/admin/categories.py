@@ -21,6 +21,8 @@ from blingsync.audit import audit_record
 from blingsync.jobrunner import job_run_queue
 from blingsync.models import AuditLog, JobRun
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
+from blingsync.sweep_cursor import sweep_full_request
+from products.category_sync import RULE_SWEEP_KINDS
 from products.models import Category, CategoryRule
 from products.rules import GENERATE, SKIP, SUBCATEGORY, CategoryNode, EffectiveRule
 from products.selectors import category_nodes_load, category_rule_effective
@@ -68,10 +70,16 @@ def _rule_snapshot(rule: CategoryRule | None) -> dict[str, Any] | None:
 def rule_change_record(
     *, before: dict[str, Any] | None, rule: CategoryRule | None, actor: str, what: str
 ) -> None:
-    """Audit a staff edit of a rule (`rule_changed`), with the values before and after."""
+    """Audit a staff edit of a rule (`rule_changed`), with the values before and after, and
+    make the next code and stock sweeps full: a rule decides which products those sweeps
+    must cover, and products untouched since the last run would otherwise never be listed."""
     after = _rule_snapshot(rule)
     if before == after:
         return
+    sweep_full_request(
+        kinds=RULE_SWEEP_KINDS,
+        reason=f"regra de categoria {what} por {actor} ({_rule_label(before, rule)})",
+    )
     audit_record(
         action=AuditLog.Action.RULE_CHANGED,
         before=before,
@@ -82,6 +90,14 @@ def rule_change_record(
         actor=actor,
         source=AuditLog.Source.ADMIN,
     )
+
+
+def _rule_label(before: dict[str, Any] | None, rule: CategoryRule | None) -> str:
+    category_id = rule.category_id if rule is not None else (before or {}).get("category")
+    category = Category.objects.filter(pk=category_id).first() if category_id else None
+    if category is not None:
+        return category.full_path
+    return (rule.name_match if rule is not None else (before or {}).get("name_match")) or "?"
 
 
 class _RemovedFilter(admin.SimpleListFilter):

@@ -15,20 +15,39 @@ from blingsync.bling.errors import BlingNotFound
 def test_products_page_translates_list_items(fake_bling, bling_connected):
     p1 = fake_bling.add_product("Caderno", codigo="NTB-1", stock=3)
     fake_bling.add_product("Lápis")
-    products = catalog.products_page(page=1, page_size=100)
+    products = list(catalog.products_all_stock_iter(page_size=100))
     by_id = {p.id: p for p in products}
     assert by_id[p1["id"]].code == "NTB-1"
     assert by_id[p1["id"]].available_stock == Decimal("3")
     assert by_id[p1["id"]].situation == "A"
     assert len(products) == 2
-    (call,) = fake_bling.calls(path="/produtos")
-    assert call.query["criterio"] == ["5"]
+    calls = fake_bling.calls(path="/produtos")
+    assert {c.query["criterio"][0] for c in calls} == {"5"}
+    # Every stock state is asked: Bling's default (omitted) lists positive stock only.
+    assert [c.query["filtroSaldoEstoque"] for c in calls] == [["1"], ["0"], ["2"]]
+
+
+def test_products_by_ids_finds_any_stock_and_asks_only_for_the_missing_ones(
+    fake_bling, bling_connected
+):
+    stocked = fake_bling.add_product("Caderno", stock=3)["id"]
+    sold_out = fake_bling.add_product("Lápis")["id"]
+    oversold = fake_bling.add_product("Borracha", stock=-1)["id"]
+    found = catalog.products_by_ids(product_ids=[stocked, sold_out, oversold, 999])
+    assert sorted(found) == [stocked, sold_out, oversold]
+    calls = fake_bling.calls(path="/produtos")
+    assert [c.query["filtroSaldoEstoque"] for c in calls] == [["1"], ["0"], ["2"]]
+    assert [len(c.query["idsProdutos[]"]) for c in calls] == [4, 3, 2]
+    with fake_bling.lock:
+        fake_bling.requests.clear()
+    assert list(catalog.products_by_ids(product_ids=[stocked])) == [stocked]
+    assert len(fake_bling.calls(path="/produtos")) == 1
 
 
 def test_products_iter_pages_until_a_short_page(fake_bling, bling_connected):
     for n in range(5):
-        fake_bling.add_product(f"Produto {n}")
-    products = list(catalog.products_iter(page_size=2))
+        fake_bling.add_product(f"Produto {n}", stock=1)
+    products = list(catalog.products_iter(page_size=2, stock_filter=catalog.STOCK_POSITIVE))
     assert len(products) == 5
     assert [c.query["pagina"] for c in fake_bling.calls(path="/produtos")] == [["1"], ["2"], ["3"]]
 
@@ -113,6 +132,30 @@ def test_stock_balances_reports_physical_and_available(fake_bling, bling_connect
     assert balance.physical_total == Decimal("5")
     assert balance.available_total == Decimal("3")
     assert balance.deposits[0].physical == Decimal("5")
+
+
+def test_stock_balances_answer_zero_and_negative_balances_too(fake_bling, bling_connected):
+    stocked = fake_bling.add_product("Caderno", stock=2)["id"]
+    sold_out = fake_bling.add_product("Lápis")["id"]
+    oversold = fake_bling.add_product("Borracha", stock=-1)["id"]
+    other = fake_bling.add_deposit("Loja", padrao=False)["id"]
+    fake_bling.set_stock(sold_out, 4, deposit_id=other)
+    default = fake_bling.catalog.default_deposit_id()
+    balances = {
+        b.product_id: b.available_total
+        for b in catalog.stock_balances(
+            product_ids=[stocked, sold_out, oversold], deposit_id=default
+        )
+    }
+    assert balances == {stocked: Decimal("2"), sold_out: Decimal("0"), oversold: Decimal("-1")}
+    calls = fake_bling.calls(prefix="/estoques/saldos")
+    assert [c.query["filtroSaldoEstoque"] for c in calls] == [["1"], ["0"], ["2"]]
+    assert {c.path for c in calls} == {f"/estoques/saldos/{default}"}
+    # Unknown ids: asked twice over the three states, then absent.
+    with fake_bling.lock:
+        fake_bling.requests.clear()
+    assert catalog.stock_balances(product_ids=[999]) == []
+    assert len(fake_bling.calls(prefix="/estoques/saldos")) == 6
 
 
 def test_orders_iter_and_order_get(fake_bling, bling_connected):

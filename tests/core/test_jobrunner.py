@@ -57,11 +57,13 @@ def test_live_mode_runs_for_real_unless_dry_run_is_asked(handler):
     assert [ctx.dry_run for ctx in handler] == [False, True]
 
 
-def test_since_defaults_to_the_start_of_the_last_successful_run(handler):
+def test_since_defaults_to_the_start_of_the_last_complete_live_run_minus_15_minutes(handler):
+    # SPEC 5.7 (issue 12): was "the last successful run", whatever kind of run it was.
+    RuntimeSettings.objects.update_or_create(pk=1, defaults={"mode": "live"})
     first = job_run_now(kind="categories", trigger=JobRun.Trigger.COMMAND)
     job_run_now(kind="categories", trigger=JobRun.Trigger.COMMAND)
     assert handler[0].since is None
-    assert handler[1].since == first.started_at
+    assert handler[1].since == first.started_at - timedelta(minutes=15)
 
 
 def test_an_explicit_since_wins(handler):

@@ -17,7 +17,7 @@ from .errors import too_many_requests
 from .products import new_record
 from .server import API_PREFIX, make_server
 from .state import ORDER_SITUATION_VALUES, Catalog, Recorded, TokenCall, now_str
-from .stock import apply_balance
+from .stock import STOCK_FILTER_DEFAULT, apply_balance
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ class FakeBling:
             self.token_delay = 0.0
             self.delay = 0.0
             self.unique_codes = True
+            # What an omitted ``filtroSaldoEstoque`` means on GET /produtos and
+            # /estoques/saldos[/{idDeposito}]: Bling's OpenAPI default, 1 (positive stock
+            # only). None is the lenient reading (no filter), for a test about something else.
+            self.stock_filter_default: int | None = STOCK_FILTER_DEFAULT
             self.stock_bumps_data_alteracao = False  # whether Bling does this is UNCONFIRMED
             # Whether ``idCategoria`` lists variations through their parent (UNCONFIRMED).
             self.variations_in_category_lists = True

@@ -6,8 +6,10 @@ the detail adds ``categoria``, full ``estoque`` and ``variacoes[].variacao.produ
 
 Fake choices (real behaviour UNCONFIRMED): results are ordered by id; ``criterio=1`` (the
 default, "últimos incluídos") returns every product not excluded; ``filtroSaldoEstoque``
-filters on saldoVirtualTotal (0 = exactly zero, 1 = positive, 2 = negative) and, when omitted,
-does not filter at all; ``idLoja`` is accepted and ignored; ``idCategoria`` matches exactly
+filters on saldoVirtualTotal (0 = exactly zero, 1 = positive, 2 = negative; of the deposit
+``filtroSaldoEstoqueDeposito`` when given) and, when omitted, applies Bling's documented
+default 1 (positive stock only: a sold-out product is not listed; ``fake.stock_filter_default
+= None`` is the lenient reading, no filter); ``idLoja`` is accepted and ignored; ``idCategoria`` matches exactly
 (no subcategories), variations through their parent's category (unless
 ``fake.variations_in_category_lists`` is False).
 """
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import empty_body, field, not_found, validation_error
 from .routing import Request, Response, Route, page
 from .state import now_str
+from .stock import stock_filter_of, stock_passes
 from .validation import DATETIME_FMT, PAGINATION, Field, Param, validate_body
 
 if TYPE_CHECKING:
@@ -295,7 +298,7 @@ def list_products(fake: FakeBling, req: Request) -> Response:
     inc_to = _fmt(p.get("dataInclusaoFinal"))
     alt_from = _fmt(p.get("dataAlteracaoInicial"))
     alt_to = _fmt(p.get("dataAlteracaoFinal"))
-    stock_filter = p.get("filtroSaldoEstoque")
+    stock_filter = stock_filter_of(fake, p)
     stock_deposit = p.get("filtroSaldoEstoqueDeposito")
     out = []
     for pid in sorted(cat.products):
@@ -336,11 +339,7 @@ def list_products(fake: FakeBling, req: Request) -> Response:
             continue
         if stock_filter is not None:
             _, virtual = cat.totals(pid, stock_deposit)
-            if (
-                (stock_filter == 0 and virtual != 0)
-                or (stock_filter == 1 and virtual <= 0)
-                or (stock_filter == 2 and virtual >= 0)
-            ):
+            if not stock_passes(virtual, stock_filter):
                 continue
         out.append(prod)
     return Response(200, {"data": [list_item(fake, prod) for prod in page(out, p)]})

@@ -5,9 +5,12 @@ router answers 404 RESOURCE_NOT_FOUND, like Bling.
 
 Balances are kept per product per deposit as ``{"fisico", "virtual"}``; virtual = physical
 minus reservations, and a posting moves both by the same delta (reservations unchanged).
-Fake choices: ``filtroSaldoEstoque`` on ``/estoques/saldos`` filters on saldoFisicoTotal
-(0 = exactly zero, 1 positive, 2 negative) and does not filter when omitted; unknown ids are
-simply absent from the answer; ``idsProdutos[]`` and ``codigos[]`` select the union.
+``filtroSaldoEstoque`` (0 = exactly zero, 1 positive, 2 negative) defaults to 1 when omitted,
+as Bling's OpenAPI document states for both balance endpoints: zero and negative balances are
+left out of an unfiltered answer (``fake.stock_filter_default = None`` is the lenient
+reading, no filter). Fake choices: the filter applies to saldoFisicoTotal (of the deposit, on
+``/{idDeposito}``); unknown ids are simply absent from the answer; ``idsProdutos[]`` and
+``codigos[]`` select the union.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
     from .fake import FakeBling
 
 NS = "ESTOQUES"
+# Bling's documented default of ``filtroSaldoEstoque`` (GET /produtos, /estoques/saldos and
+# /estoques/saldos/{idDeposito}): 1, positive stock only.
+STOCK_FILTER_DEFAULT = 1
 
 SALDOS_PARAMS: dict[str, Param] = {
     "idsProdutos[]": Param("int[]", required=True),
@@ -66,7 +72,12 @@ def _selected(fake: FakeBling, params: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _passes(value: float, flt: int | None) -> bool:
+def stock_filter_of(fake: FakeBling, params: dict[str, Any]) -> int | None:
+    """The filter in force: the one asked for, else the fake's default (Bling's: 1)."""
+    return params.get("filtroSaldoEstoque", fake.stock_filter_default)
+
+
+def stock_passes(value: float, flt: int | None) -> bool:
     return (
         flt is None
         or (flt == 0 and value == 0)
@@ -80,7 +91,7 @@ def balances(fake: FakeBling, req: Request) -> Response:
     out = []
     for prod in _selected(fake, req.params):
         fisico, virtual = cat.totals(prod["id"])
-        if not _passes(fisico, req.params.get("filtroSaldoEstoque")):
+        if not stock_passes(fisico, stock_filter_of(fake, req.params)):
             continue
         deps = [
             {"id": dep_id, "saldoFisico": bal["fisico"], "saldoVirtual": bal["virtual"]}
@@ -104,7 +115,7 @@ def balances_in_deposit(fake: FakeBling, req: Request) -> Response:
     out = []
     for prod in _selected(fake, req.params):
         fisico, virtual = fake.catalog.totals(prod["id"], dep_id)
-        if _passes(fisico, req.params.get("filtroSaldoEstoque")):
+        if stock_passes(fisico, stock_filter_of(fake, req.params)):
             out.append(
                 {
                     "produto": {"id": prod["id"], "codigo": prod["codigo"]},

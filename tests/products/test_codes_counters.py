@@ -33,7 +33,10 @@ def test_seed_counters_raises_each_counter_to_the_highest_code_in_bling(
     output = _seed()
     counters = dict(CodeCounter.objects.values_list("prefix", "last_value"))
     assert counters == {"NTB": 100002, "MONI": 10, "PLMA": 90, "TEMO": 149}
-    assert len(fake_bling.calls(method="GET", path="/produtos")) == 2
+    # The list pages per stock state (these products have no stock): positive, one empty
+    # page; zero, two pages of 100; negative, one empty page.
+    calls = fake_bling.calls(method="GET", path="/produtos")
+    assert [c.query["filtroSaldoEstoque"][0] for c in calls] == ["1", "0", "0", "2"]
     assert all(c.query["criterio"] == ["5"] for c in fake_bling.calls(path="/produtos"))
     assert AuditLog.objects.filter(action=AuditLog.Action.COUNTER_ADJUSTED).count() == 3
     assert "NTB" in output

@@ -48,13 +48,17 @@ class SweepCommand(BaseCommand):
         parser.add_argument(
             "--full",
             action="store_true",
-            help="ignore the last run: cover everything (the sweep's own default window)",
+            help="a full run: everything, not only what changed since the last complete run",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("limit") is not None and options["limit"] < 1:
             raise CommandError("--limit must be a positive number")
+        if options.get("full") and options.get("since"):
+            raise CommandError("--full and --since exclude each other")
         params: dict[str, Any] = {"dry_run": bool(options["dry_run"])}
+        if options.get("full"):
+            params["full"] = True
         if options.get("since"):
             params["since"] = since_parse(options["since"])
         if options.get("limit"):
@@ -92,6 +96,10 @@ class SweepCommand(BaseCommand):
             f"seen {run.seen}, changed {run.changed}, skipped {run.skipped}, "
             f"errors {run.errors}, Bling API calls {run.api_calls}"
         )
+        if details.get("dry_run_reason"):
+            self.stdout.write(f"  dry-run: {details['dry_run_reason']}")
+        if details.get("cursor"):
+            self.stdout.write(f"  cursor: {details['cursor']}")
         for key, value in sorted(details.get("skipped_by_reason", {}).items()):
             self.stdout.write(f"  skipped {key}: {value}")
         for key in self.detail_keys:

@@ -1,4 +1,4 @@
-"""`python manage.py sweep_codes [--dry-run] [--since DATE] [--limit N]`: give every product
+"""`python manage.py sweep_codes [--dry-run] [--since DATE] [--limit N] [--full]`: give every product
 without a code the next code of its category's prefix (SPEC 5.4, 5.7)."""
 
 from __future__ import annotations

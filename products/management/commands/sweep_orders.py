@@ -1,4 +1,4 @@
-"""`python manage.py sweep_orders [--dry-run] [--since DATE] [--limit N]`: read the sales
+"""`python manage.py sweep_orders [--dry-run] [--since DATE] [--limit N] [--full]`: read the sales
 orders changed since the last run into the evidence ledger (sale lines)."""
 
 from __future__ import annotations

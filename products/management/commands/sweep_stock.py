@@ -1,4 +1,4 @@
-"""`python manage.py sweep_stock [--dry-run] [--since DATE] [--limit N]`: deactivate products
+"""`python manage.py sweep_stock [--dry-run] [--since DATE] [--limit N] [--full]`: deactivate products
 sold out by sales and reactivate the ones blingsync deactivated that have stock again."""
 
 from __future__ import annotations
