@@ -15,11 +15,13 @@ from blingsync.models import RateLimitBucket
 
 
 def test_slots_are_spaced_by_the_rate_plus_the_margin(db, settings):
-    settings.BLING_RATE_PER_SECOND = 50
+    # Slots are reserved ahead of time: at 5/s a reservation would have to stall 220 ms for a
+    # gap to grow past the interval (at 50/s a loaded machine's 22 ms stall was enough).
+    settings.BLING_RATE_PER_SECOND = 5
     settings.BLING_RATE_MARGIN = 0.1
     slots = [ratelimit._reserve(ratelimit.DEFAULT_KEY)[0] for _ in range(10)]
     gaps = {b - a for a, b in zip(slots, slots[1:], strict=False)}
-    assert gaps == {22_000}  # µs: 1.1 / 50 s
+    assert gaps == {220_000}  # µs: 1.1 / 5 s
 
 
 @pytest.mark.django_db(transaction=True)
