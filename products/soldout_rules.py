@@ -250,6 +250,19 @@ def _orders(sales: Sequence[Sale]) -> str:
     return " e ".join(texts)
 
 
+def _sales_facts(sales: Sequence[Sale]) -> dict:
+    """Where it was sold, as audit data: `orders` (their numbers) when every sale is an order
+    of the product itself; else `documents` ("NF-e nº 45", "pedido 7") and `kits`, and no
+    `orders`, so the admin shows the reason written at the time (its sentences name orders
+    only) instead of calling an invoice or a kit's sale an order."""
+    if all(sale.source == "order" and not sale.kit_name for sale in sales):
+        return {"orders": list(dict.fromkeys(sale.label for sale in sales))}
+    return {
+        "documents": list(dict.fromkeys(sale.document for sale in sales)),
+        "kits": list(dict.fromkeys(sale.kit_name for sale in sales if sale.kit_name)),
+    }
+
+
 def _orders_after(sales: Sequence[Sale]) -> str:
     """`_orders` as it follows "N unidades vendidas" (a space, or ": " before a kit's)."""
     direct = any(not sale.kit_name for sale in sales)
@@ -492,7 +505,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
                 Rule.CANCELLED_ONLY,
                 f"{_not_counted(cancelled)} {anchor_text}: cancelados não contam como venda; "
                 f"{stock_text}",
-                orders=list(dict.fromkeys(s.label for s in cancelled)),
+                **_sales_facts(cancelled),
             )
         if anchor is None and not ordered and not facts.sales:
             return keep(
@@ -521,7 +534,7 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
         )
 
     sold = sum((s.quantity for s in counted), ZERO)
-    sale_facts = {"sold": _plain(sold), "orders": list(dict.fromkeys(s.label for s in counted))}
+    sale_facts = {"sold": _plain(sold), **_sales_facts(counted)}
     exited = sum((m.quantity or ZERO for m in after if m.operation == "S"), ZERO)
     if anchor is not None and anchor.balance is not None:
         exited = max(exited, anchor.balance - stock)

@@ -391,6 +391,8 @@ def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:
     ("vendido no kit X (pedido nº …)", quantity times the part's quantity in the kit),
     newest first."""
     since = timezone.localdate() - EVIDENCE_WINDOW
+    kit_sales = list(kit_part_sales(part_ids=[product_id], since=since))
+    orders = _order_numbers({k.line.sale_order_id for k in kit_sales if k.line.sale_order_id})
     kit_rows = [
         (
             k.line.order_date,
@@ -398,9 +400,9 @@ def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:
             % {"kit": k.kit_name, "document": sale_document(k.line)},
             _amount(k.quantity),
             k.line.situation_name or "—",
-            _("sim") if k.line.counted else _("não (cancelado)"),
+            _sale_counts(k.line, orders),
         )
-        for k in kit_part_sales(part_ids=[product_id], since=since)
+        for k in kit_sales
     ]
     if not kit_rows:
         return rows

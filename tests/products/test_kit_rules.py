@@ -209,3 +209,23 @@ def test_the_kit_reason_names_the_part_and_its_evidence():
 def test_a_part_zeroed_by_hand_is_named_in_the_kept_reason():
     decision = kit_decide(kit(parts=[part(1, "1", ZEROED_BY_HAND, "Placa B450")]))
     assert "Placa B450" in decision.reason and "balanço (B)" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "sales,shown",
+    [
+        ([kit_sale(71, 2, "4")], "vendido no kit Kit Upgrade (pedido nº 71)"),
+        ([replace(sale(45, 2, "4"), source="nfce")], "na NFC-e nº 45"),
+    ],
+)
+def test_the_admin_never_calls_a_kits_or_an_invoices_sale_an_order(sales, shown):
+    """The admin's sentences name orders only: for a kit's or an invoice's sale the facts
+    carry the documents instead, and the admin shows the reason written at the time."""
+    from blingsync.audit_reasons import reason_sentence
+
+    decision = sold_out_decide(
+        facts(movements=[entry(1, "4", "4"), exit_(2, "4", "0")], sales=sales)
+    )
+    assert decision.rule == Rule.SOLD_OUT_BY_SALES and shown in decision.reason
+    assert "orders" not in decision.facts and decision.facts["documents"]
+    assert reason_sentence(rule=f"soldout.{decision.rule}", data=decision.facts) == ""
