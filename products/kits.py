@@ -81,11 +81,15 @@ def composition_mirror(*, product: BlingProduct, now: datetime | None = None) ->
                 row, _created = Composition.objects.update_or_create(
                     bling_product_id=product.id, defaults=values
                 )
-                CompositionPart.objects.filter(composition=row).delete()
-                CompositionPart.objects.bulk_create(
-                    CompositionPart(composition=row, bling_product_id=pid, quantity=qty)
-                    for pid, qty in sorted(quantities.items())
-                )
+                parts = CompositionPart.objects.filter(composition=row)
+                # Every product event of a kit comes here: rewrite the parts only when they
+                # changed (one read instead of a delete and an insert per event).
+                if dict(parts.values_list("bling_product_id", "quantity")) != dict(quantities):
+                    parts.delete()
+                    CompositionPart.objects.bulk_create(
+                        CompositionPart(composition=row, bling_product_id=pid, quantity=qty)
+                        for pid, qty in sorted(quantities.items())
+                    )
             return "mirrored"
         except IntegrityError:
             continue  # a webhook and a sweep mirrored it at once: the second try updates

@@ -373,3 +373,16 @@ def test_a_complex_link_event_of_a_part_evaluates_its_virtual_kits(
     post_kit_webhook("virtual_stock.updated", linked)
 
     assert [fake_bling.products[k]["situacao"] for k in kits] == ["I", "I"]
+
+
+def test_mirroring_a_kit_again_rewrites_its_parts_only_when_they_changed(fake_bling, shop):
+    kit_id = kit(fake_bling, shop)
+    mirror(fake_bling, kit_id)
+    composition = Composition.objects.get(bling_product_id=kit_id)
+    first = sorted(composition.parts.values_list("pk", "bling_product_id", "quantity"))
+    mirror(fake_bling, kit_id)  # an unchanged kit (another product.updated of it)
+    assert sorted(composition.parts.values_list("pk", "bling_product_id", "quantity")) == first
+    fake_bling.products[kit_id]["estrutura"]["componentes"][0]["quantidade"] = 3
+    mirror(fake_bling, kit_id)
+    quantities = dict(composition.parts.values_list("bling_product_id", "quantity"))
+    assert quantities[shop.board] == 3 and quantities[shop.memory] == 2
