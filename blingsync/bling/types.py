@@ -11,6 +11,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+
+
+class ProductSituation(StrEnum):
+    """`situacao` of a product. A StrEnum: it compares equal to the letter Bling sends."""
+
+    ACTIVE = "A"
+    INACTIVE = "I"
+    EXCLUDED = "E"
+
+
+class ProductFormat(StrEnum):
+    """`formato` of a product."""
+
+    SIMPLE = "S"
+    WITH_VARIATIONS = "V"
+    COMPOSITION = "E"
+
+
+class StockType(StrEnum):
+    """`estrutura.tipoEstoque` of a composition."""
+
+    PHYSICAL = "F"
+    VIRTUAL = "V"  # computed from the parts
+
+
+class StockPosting(StrEnum):
+    """`estrutura.lancamentoEstoque` of a composition: where a kit's sale posts its stock."""
+
+    PRODUCT_AND_PARTS = "A"
+    PARTS_ONLY = "M"
+    PRODUCT_ONLY = "P"
 
 
 @dataclass(frozen=True)
