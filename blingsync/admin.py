@@ -31,8 +31,8 @@ from django_q.models import Schedule
 
 from blingsync import jobrunner
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
-from blingsync.dashboard import bling_connect_url, duration_format
 from blingsync.deposits import deposits_available
+from blingsync.formatting import duration_format, json_pretty
 from blingsync.jobrunner import job_kinds_full, job_run_queue, job_run_rerun
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
 from blingsync.permissions import (
@@ -46,6 +46,7 @@ from blingsync.permissions import (
     user_may_run_jobs,
 )
 from blingsync.runtime import mode_set
+from blingsync.status import bling_connect_url
 from blingsync.sweep_cursor import sweep_full_request
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
@@ -58,15 +59,6 @@ admin.site.site_url = None
 
 
 # --- helpers shown in several admins --------------------------------------------------------
-
-
-def json_pretty(value: Any) -> str:
-    if value in (None, "", {}, []):
-        return "—"
-    return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
-    )
 
 
 def job_run_title(run: JobRun) -> str:
