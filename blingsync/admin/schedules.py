@@ -13,7 +13,7 @@ from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
 from blingsync.models import JobRun
-from blingsync.schedules import JOB_FUNC
+from blingsync.schedules import JOB_FUNC, SCHEDULES
 
 SCHEDULE_LABELS = {
     "name": (_("nome"), _("Identifica o agendamento; não altere os de blingsync.")),
@@ -81,6 +81,10 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
         kind = (obj.args or "").strip("'\" ")
         if obj.func == JOB_FUNC and kind in JobRun.Kind.values:
             return capfirst(JobRun.Kind(kind).label)
+        spec = next((s for s in SCHEDULES if s.name == obj.name), None)
+        # A plain task by its label, as long as it still runs what setup_schedules gave it.
+        if spec is not None and spec.label and obj.func == spec.func:
+            return capfirst(spec.label)
         return obj.func
 
     @admin.display(description=_("frequência"))
