@@ -84,7 +84,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
         spec = next((s for s in SCHEDULES if s.name == obj.name), None)
         # A plain task by its label, as long as it still runs what setup_schedules gave it.
         if spec is not None and spec.label and obj.func == spec.func:
-            return capfirst(spec.label)
+            return capfirst(str(spec.label))
         return obj.func
 
     @admin.display(description=_("frequência"))
