@@ -12,12 +12,15 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.formatting import duration_format, expires_in_format
 from blingsync.jobrunner import job_kinds_full
-from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.status import bling_connect_url, connection_status, event_counts, queue_backlog
+from webhooks.selectors import inbox_figures
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +51,7 @@ class ConnectionSummary:
 
     @property
     def expires_in(self) -> str:
-        if self.expires_in_seconds is None:
-            return "—"
-        if self.expires_in_seconds <= 0:
-            return str(_("expirado"))
-        return duration_format(self.expires_in_seconds)
+        return expires_in_format(self.expires_in_seconds)
 
     @property
     def expiring_soon(self) -> bool:
@@ -80,13 +79,6 @@ class KindSummary:
     @property
     def duration(self) -> str:
         return duration_format(self.last_run.duration_seconds if self.last_run else None)
-
-
-@dataclass
-class EventCounts:
-    pending: int | None
-    failed: int | None
-    signature_failures_24h: int | None
 
 
 @dataclass
@@ -118,57 +110,23 @@ class Chart:
         return self.max_value == 0
 
 
-def duration_format(seconds: float | None) -> str:
-    """A short human duration: "42 s", "3 min 5 s", "1 h 2 min"."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
-def bling_connect_url() -> str:
-    """The "Conectar ao Bling" view (built with the Bling client), by name when it exists."""
-    try:
-        return reverse("bling-connect")
-    except NoReverseMatch:
-        return "/bling/connect/"
-
-
 def dashboard_connection() -> ConnectionSummary:
-    conn = BlingConnection.objects.order_by("pk").first()
-    if conn is None:
-        return ConnectionSummary(
-            connected=False,
-            status_label=str(BlingConnection.Status.NOT_CONNECTED.label),
-            company="",
-            expires_at=None,
-            expires_in_seconds=None,
-            needs_connect=True,
-            last_refresh_ok=None,
-            last_refresh_error="",
-            connect_url=bling_connect_url(),
-            admin_url=None,
-        )
-    expires_in = (conn.expires_at - timezone.now()).total_seconds() if conn.expires_at else None
-    connected = conn.status == BlingConnection.Status.CONNECTED
+    status = connection_status()
+    conn = status.connection
     return ConnectionSummary(
-        connected=connected,
-        status_label=conn.get_status_display(),
-        company=conn.company_name or conn.company_id,
-        expires_at=conn.expires_at,
-        expires_in_seconds=expires_in,
-        needs_connect=not connected,
-        last_refresh_ok=conn.last_refresh_ok,
-        last_refresh_error=conn.last_refresh_error,
+        connected=status.connected,
+        status_label=status.label,
+        company=status.company,
+        expires_at=status.expires_at,
+        expires_in_seconds=status.expires_in_seconds,
+        needs_connect=not status.connected,
+        last_refresh_ok=conn.last_refresh_ok if conn else None,
+        last_refresh_error=conn.last_refresh_error if conn else "",
         connect_url=bling_connect_url(),
-        admin_url=reverse("admin:blingsync_blingconnection_change", args=[conn.pk]),
-        situations_refused_at=conn.situations_refused_at,
+        admin_url=(
+            reverse("admin:blingsync_blingconnection_change", args=[conn.pk]) if conn else None
+        ),
+        situations_refused_at=conn.situations_refused_at if conn else None,
     )
 
 
@@ -207,53 +165,10 @@ def dashboard_kinds() -> list[KindSummary]:
     return summaries
 
 
-def dashboard_queue_backlog() -> int | None:
-    """Tasks waiting in the django-q broker; a growing number means no worker is running."""
-    try:
-        from django_q.brokers import get_broker
-
-        return get_broker().queue_size()
-    except Exception:  # a dashboard with one figure missing beats no dashboard
-        logger.exception("could not read the task queue size for the dashboard")
-        return None
-
-
-def dashboard_event_counts() -> EventCounts:
-    """Webhook inbox figures; the webhooks app's selectors when present, else a direct query."""
-    try:
-        from webhooks import selectors
-
-        return EventCounts(
-            pending=selectors.events_pending_count(),
-            failed=selectors.events_failed_count(),
-            signature_failures_24h=selectors.signature_failures_count(hours=24),
-        )
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from webhooks.models import WebhookEvent
-
-        since = timezone.now() - timedelta(hours=24)
-        return EventCounts(
-            pending=WebhookEvent.objects.filter(
-                status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING]
-            ).count(),
-            failed=WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count(),
-            signature_failures_24h=WebhookEvent.objects.filter(
-                signature_valid=False, received_at__gte=since
-            ).count(),
-        )
-    except Exception:  # a dashboard with one box missing beats no dashboard
-        logger.exception("could not count webhook events for the dashboard")
-        return EventCounts(pending=None, failed=None, signature_failures_24h=None)
-
-
 def dashboard_webhook_inbox():
     """Deliveries answered but not acted upon (ignored per reason, other company) and refused
     requests per day and by source; None when the figures cannot be read."""
     try:
-        from webhooks.selectors import inbox_figures
-
         return inbox_figures()
     except Exception:  # a dashboard with one box missing beats no dashboard
         logger.exception("could not read the webhook inbox figures for the dashboard")
@@ -375,10 +290,10 @@ def dashboard_context() -> dict:
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
         "kinds": dashboard_kinds(),
         "full_kinds": job_kinds_full(),
-        "events": dashboard_event_counts(),
+        "events": event_counts(),
         "webhook_inbox": dashboard_webhook_inbox(),
         "bling_calls": dashboard_bling_calls(),
-        "queue_backlog": dashboard_queue_backlog(),
+        "queue_backlog": queue_backlog(),
         "chart": chart_build(days=days, per_action=per_action),
         "recent_audit": dashboard_recent_audit(limit=15),
     }

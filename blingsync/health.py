@@ -7,15 +7,16 @@ Bling call state are for staff and for callers sending `HEALTH_TOKEN` (`health_d
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from blingsync.models import BlingConnection, JobRun, RuntimeSettings
+from blingsync.status import connection_status, event_counts, queue_backlog
 
 
 def _database_ok() -> bool:
@@ -28,24 +29,16 @@ def _database_ok() -> bool:
         return False
 
 
-def _queue_backlog() -> int | None:
-    """Tasks waiting in the django-q broker (ORM broker: rows in django_q_ormq)."""
-    try:
-        from django_q.brokers import get_broker
-
-        return get_broker().queue_size()
-    except Exception:
-        return None
-
-
 def _connection_state() -> dict[str, Any]:
-    conn = BlingConnection.objects.order_by("pk").first()
-    if conn is None:
-        return {"state": BlingConnection.Status.NOT_CONNECTED, "token_expires_in": None}
-    expires_in = None
-    if conn.expires_at:
-        expires_in = int((conn.expires_at - timezone.now()).total_seconds())
-    return {"state": conn.status, "company": conn.company_name, "token_expires_in": expires_in}
+    status = connection_status()
+    if status.connection is None:
+        return {"state": status.state, "token_expires_in": None}
+    expires_in = status.expires_in_seconds
+    return {
+        "state": status.state,
+        "company": status.company_name,
+        "token_expires_in": None if expires_in is None else int(expires_in),
+    }
 
 
 def _last_runs() -> dict[str, Any]:
@@ -61,20 +54,6 @@ def _last_runs() -> dict[str, Any]:
                 "errors": run.errors,
             }
     return runs
-
-
-def _events() -> dict[str, int]:
-    from webhooks.selectors import (
-        events_failed_count,
-        events_pending_count,
-        signature_failures_count,
-    )
-
-    return {
-        "pending": events_pending_count(),
-        "failed": events_failed_count(),
-        "signature_failures_24h": signature_failures_count(hours=24),
-    }
 
 
 def _bling_calls() -> dict[str, Any]:
@@ -126,9 +105,9 @@ def health_report(*, detailed: bool = True) -> tuple[dict[str, Any], bool]:
         {
             "mode": RuntimeSettings.load().mode,
             "connection": conn,
-            "queue_backlog": _queue_backlog(),
+            "queue_backlog": queue_backlog(),
             "last_runs": _last_runs(),
-            "events": _events(),
+            "events": asdict(event_counts()),
             "bling_calls": _bling_calls(),
         }
     )

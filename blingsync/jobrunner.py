@@ -101,6 +101,11 @@ def job_spec(kind: str) -> JobSpec:
         raise ValueError(f"no handler is registered for job kind {kind!r}") from None
 
 
+def job_kinds() -> list[str]:
+    """The kinds with a registered handler: the ones that can be queued and run."""
+    return list(_REGISTRY)
+
+
 def job_kinds_full() -> list[str]:
     """Kinds that take a `since` and so can be asked for a full run ("Varredura completa")."""
     return [kind for kind, spec in _REGISTRY.items() if spec.uses_since]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_q.models import Schedule
 
 from blingsync.alerts.schedules import alert_schedules_setup
@@ -18,6 +20,8 @@ class ScheduleSpec:
     # A plain task instead of a recorded job run (no JobRun row each time): `kind` then only
     # names the schedule.
     func: str = JOB_FUNC
+    # What staff read in the schedules admin for a plain task (a job's is its kind's label).
+    label: str | Promise = ""
 
     @property
     def name(self) -> str:
@@ -38,7 +42,12 @@ SCHEDULES = [
     ScheduleSpec("events", 60),
     # Recovery of events and stock evaluations whose worker died: one indexed query a minute
     # when idle (webhooks.recovery); retention keeps the hourly `events` job.
-    ScheduleSpec("recovery", 1, func="webhooks.tasks.recovery_tick_task"),
+    ScheduleSpec(
+        "recovery",
+        1,
+        func="webhooks.tasks.recovery_tick_task",
+        label=_("recuperação de eventos e avaliações de estoque interrompidos"),
+    ),
 ]
 
 

@@ -12,13 +12,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.permissions import REPROCESS_EVENTS, permission_require
 from webhooks.maintenance import events_reprocess
 from webhooks.models import StockEvaluation, WebhookEvent
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "received_at",
         "event_type",
@@ -45,6 +46,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
     actions = ["reprocess"]
     list_per_page = 100
     show_full_result_count = False  # the inbox can hold many rows; counting them all is slow
+    # Viewing the detail page is allowed through view permission; saving is not. Deleting is
+    # left to the model's delete permission (retention deletes old events anyway).
+    deletable = True
     fieldsets = (
         (
             None,
@@ -99,13 +103,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
             "payload_pretty",
             "headers_pretty",
         ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Viewing the detail page is allowed through view permission; saving is not.
-        return False
 
     @admin.display(description=_("situação"), ordering="status")
     def status_label(self, obj: WebhookEvent) -> str:

@@ -7,11 +7,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.alerts.models import AlertMessage, AlertPreference, AlertSettings
 
 
 @admin.register(AlertMessage)
-class AlertMessageAdmin(admin.ModelAdmin):
+class AlertMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -43,15 +44,6 @@ class AlertMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("destinatários"))
     def recipients_list(self, obj: AlertMessage) -> str:
         return ", ".join(obj.recipients) or "—"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AlertMessage | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AlertMessage | None = None) -> bool:
-        return False
 
 
 @admin.register(AlertSettings)

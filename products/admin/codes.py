@@ -15,6 +15,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.jobrunner import job_run_queue
 from blingsync.models import AuditLog, JobRun
 from blingsync.permissions import RAISE_COUNTERS, RUN_LIVE, permission_require
@@ -107,7 +108,8 @@ class _PrefixFilter(admin.SimpleListFilter):
 
 
 @admin.register(CodeAssignment)
-class CodeAssignmentAdmin(admin.ModelAdmin):
+class CodeAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Read-only: deleting would let the product (or the code) be given again.
     list_display = [
         "code",
         "bling_product_id",
@@ -137,15 +139,6 @@ class CodeAssignmentAdmin(admin.ModelAdmin):
         "updated_at",
         "applied_at",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # deleting would let the product (or the code) be given again
 
     @admin.display(description=_("erro"))
     def error_short(self, obj: CodeAssignment) -> str:

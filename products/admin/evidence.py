@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit import audit_record
 from blingsync.audit_reasons import audit_reason_text
 from blingsync.bling.weblinks import bling_product_html, bling_product_url
@@ -55,19 +56,8 @@ def _amount(value) -> str:
     return str(int(normalized)) if normalized == normalized.to_integral() else str(normalized)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(StockMovement)
-class StockMovementAdmin(_ReadOnly):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "product_link",
@@ -101,7 +91,7 @@ class StockMovementAdmin(_ReadOnly):
 
 
 @admin.register(SaleLine)
-class SaleLineAdmin(_ReadOnly):
+class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_date",
         "document_display",

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from products.admin.evidence import _ReadOnly
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from products.models import Composition, CompositionPart
 
 
@@ -23,7 +23,7 @@ class CompositionPartInline(admin.TabularInline):
 
 
 @admin.register(Composition)
-class CompositionAdmin(_ReadOnly):
+class CompositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["bling_product_id", "code", "name", "stock_type", "posting", "parts_count"]
     list_filter = ["stock_type", "posting"]
     search_fields = ["=bling_product_id", "code", "name", "=parts__bling_product_id"]

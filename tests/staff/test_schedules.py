@@ -97,6 +97,15 @@ def test_the_schedule_admin_speaks_portuguese(staff_client):
     assert "Minutos" in response.text
 
 
+def test_the_recovery_schedule_is_named_by_what_it_does_not_by_its_function(staff_client):
+    run_setup()
+    pt = staff_client.get("/admin/django_q/schedule/").text
+    en = staff_client.get("/admin/django_q/schedule/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Recuperação de eventos e avaliações de estoque interrompidos" in pt
+    assert "Recovery of interrupted events and stock evaluations" in en
+    assert '<td class="field-job_kind">webhooks.tasks.recovery_tick_task</td>' not in pt
+
+
 def test_what_a_schedule_runs_is_read_only_in_the_admin(staff_client):
     """Only name, cadence and next run are editable: a POST with another func (or args,
     kwargs, hook) saves the cadence and leaves what runs alone."""

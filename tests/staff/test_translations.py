@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from blingsync.admin import DJANGO_Q_STRINGS
+from blingsync.admin.django_q_strings import DJANGO_Q_STRINGS
 
 pytestmark = pytest.mark.django_db
 

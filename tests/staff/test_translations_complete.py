@@ -18,7 +18,7 @@ import django
 import pytest
 from django.conf import settings
 
-from blingsync.admin import DJANGO_Q_STRINGS
+from blingsync.admin.django_q_strings import DJANGO_Q_STRINGS
 from blingsync.login_lockout import AXES_STRINGS
 
 BASE = Path(settings.BASE_DIR)

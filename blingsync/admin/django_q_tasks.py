@@ -2,7 +2,7 @@
 permission: resubmitting calls the task's function again with its arguments, e.g. a live
 sweep or a stock evaluation, so a user who may only look must not be offered it.
 
-Imported by blingsync/admin.py (admin autodiscovery only loads admin modules).
+Imported by blingsync/admin/__init__.py (admin autodiscovery only loads `admin` modules).
 """
 
 from __future__ import annotations

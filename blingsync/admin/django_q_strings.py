@@ -1,0 +1,55 @@
+"""The strings of django-q2 that our admin shows, for our catalogues (`makemessages` finds
+them here): django-q2 ships no pt-BR translation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_noop
+
+# django-q2 ships no pt-BR catalogue; these of its strings are translated in ours.
+DJANGO_Q_STRINGS = [
+    gettext_noop("Scheduled task"),
+    gettext_noop("Scheduled tasks"),
+    gettext_noop("Successful task"),
+    gettext_noop("Successful tasks"),
+    gettext_noop("Failed task"),
+    gettext_noop("Failed tasks"),
+    gettext_noop("Queued task"),
+    gettext_noop("Queued tasks"),
+    gettext_noop("Once"),
+    gettext_noop("Minutes"),
+    gettext_noop("Hourly"),
+    gettext_noop("Daily"),
+    gettext_noop("Weekly"),
+    gettext_noop("Biweekly"),
+    gettext_noop("Monthly"),
+    gettext_noop("Bimonthly"),
+    gettext_noop("Quarterly"),
+    gettext_noop("Yearly"),
+    gettext_noop("Cron"),
+    gettext_noop("Resubmit selected tasks to queue"),
+    gettext_noop("Time Taken"),
+    gettext_noop("Short result"),
+    gettext_noop("Name"),
+    gettext_noop("Function"),
+    gettext_noop("Hook"),
+    gettext_noop("Arguments"),
+    gettext_noop("Keyword arguments"),
+    gettext_noop("Schedule Type"),
+    gettext_noop("Repeats"),
+    gettext_noop("Next Run"),
+    gettext_noop("Last task id"),
+    gettext_noop("Cluster"),
+    gettext_noop("Intended date kwarg"),
+    gettext_noop("success"),
+    gettext_noop("last_run"),
+    gettext_noop("Task id"),
+    gettext_noop("Result"),
+    gettext_noop("Group"),
+    gettext_noop("Started at"),
+    gettext_noop("Stopped at"),
+    gettext_noop("Success"),
+    gettext_noop("Attempt count"),
+    gettext_noop("Cluster key"),
+    gettext_noop("Payload"),
+    gettext_noop("Lock until"),
+]

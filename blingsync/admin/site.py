@@ -1,0 +1,13 @@
+"""The admin site's names and front page (our index template links the dashboard)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = "blingsync"
+admin.site.site_title = "blingsync"
+admin.site.index_title = _("Administração")
+admin.site.index_template = "admin/blingsync_index.html"
+# The "view site" link would only lead back here; the dashboard link replaces it.
+admin.site.site_url = None
