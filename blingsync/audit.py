@@ -143,22 +143,3 @@ def audit_record(
         AuditLog.objects.filter(pk=entry.pk).update(dry_run=True, outcome=AuditLog.Outcome.WOULD_DO)
         completed.dry_run, completed.outcome = True, AuditLog.Outcome.WOULD_DO
     return completed
-
-
-@contextlib.contextmanager
-def audited_change(**kwargs: Any) -> Iterator[AuditLog]:
-    """`audit_begin`, run the block (the Bling call), then complete ok or failed.
-
-    In dry-run the block still runs: callers check `entry.dry_run` and skip the write.
-    The exception, if any, is recorded and re-raised.
-    """
-    entry = audit_begin(**kwargs)
-    try:
-        yield entry
-    except Exception as exc:
-        if not entry.dry_run:
-            audit_complete(entry, ok=False, error=f"{type(exc).__name__}: {exc}")
-        raise
-    else:
-        if not entry.dry_run and entry.outcome == AuditLog.Outcome.PENDING:
-            audit_complete(entry, ok=True)

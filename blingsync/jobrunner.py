@@ -7,7 +7,8 @@ management commands all end in `job_run_execute`, which
   and it is then recorded as skipped instead of overlapping;
 - resolves `since` through the incremental cursor (`blingsync.sweep_cursor`: the start of
   the last complete live run of the kind minus 15 minutes, or a full run when something
-  widened the sweep) and `dry_run` (asked for, or the installation is in dry-run mode);
+  widened the sweep) and `dry_run` (asked for, or the installation is in dry-run mode:
+  `runtime.run_mode_resolve`, which also says whether the installation is paused);
   both are recorded in the run's details, with why;
 - runs the registered handler with a `JobContext` that counts seen/changed/skipped/errors and
   Bling API calls, flushing them to the row every couple of seconds (the dashboard shows
@@ -36,7 +37,8 @@ from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
-from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.models import AuditLog, JobRun
+from blingsync.runtime import run_mode_resolve
 from blingsync.sweep_cursor import (
     FULL,
     INCREMENTAL,
@@ -332,14 +334,6 @@ def _resolve_cursor(spec: JobSpec, run: JobRun) -> SweepCursor | None:
     return cursor
 
 
-def _dry_run_reason(run: JobRun, settings_row: RuntimeSettings) -> str:
-    if run.params.get("dry_run"):
-        return "pedida"
-    if settings_row.mode == RuntimeSettings.Mode.DRY_RUN:
-        return "modo da instalação: simulação"
-    return ""
-
-
 def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) -> JobRun:
     """Claim and execute a queued run; returns the finished (or skipped) row."""
     run = JobRun.objects.get(pk=run_id)
@@ -347,8 +341,8 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
         logger.info("job run %s is %s, not queued: nothing to do", run.pk, run.status)
         return run
     spec = job_spec(run.kind)
-    settings_row = RuntimeSettings.load()
-    if settings_row.mode == RuntimeSettings.Mode.PAUSED and not spec.runs_when_paused:
+    mode = run_mode_resolve(dry_run=bool(run.params.get("dry_run")))
+    if mode.paused and not spec.runs_when_paused:
         JobRun.objects.filter(pk=run.pk).update(
             status=JobRun.Status.SKIPPED,
             skip_reason=JobRun.SkipReason.PAUSED,
@@ -372,10 +366,9 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
     ctx: JobContext | None = None
     try:
         cursor = _resolve_cursor(spec, run)
-        dry_run_reason = _dry_run_reason(run, settings_row)
         ctx = JobContext(
             run=run,
-            dry_run=bool(dry_run_reason),
+            dry_run=mode.dry_run,
             since=cursor.since if cursor else None,
             limit=run.params.get("limit"),
             progress=progress or _no_progress,
@@ -384,8 +377,8 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
             deadline=time.monotonic() + settings.SWEEP_MAX_SECONDS,
         )
         ctx.note("dry_run", ctx.dry_run)
-        if dry_run_reason:
-            ctx.note("dry_run_reason", dry_run_reason)
+        if mode.dry_run_reason:
+            ctx.note("dry_run_reason", mode.dry_run_reason)
         ctx.note("since", ctx.since.isoformat() if ctx.since else None)
         if cursor is not None:
             ctx.note("cursor", cursor.label)

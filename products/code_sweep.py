@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingNotFound
-from blingsync.bling.types import BlingProduct
+from blingsync.bling.types import BlingProduct, ProductFormat, ProductSituation
 from blingsync.jobrunner import JobContext, JobStopped, register_job
 from blingsync.runtime import runtime_settings_get
 from products.category_sync import categories_sync
@@ -146,7 +146,7 @@ def _retry_pending(state: _SweepState) -> None:
             )
             state.seen_ids.add(assignment.bling_product_id)
             state.ctx.count("seen")
-            if product is None or product.situation == "E":
+            if product is None or product.situation == ProductSituation.EXCLUDED:
                 if not state.ctx.dry_run:
                     CodeAssignment.objects.filter(pk=assignment.pk).update(
                         status=CodeAssignment.Status.DISCARDED,
@@ -190,11 +190,11 @@ def _page_targets(
         state.ctx.count("seen")
         if product.is_variation:
             state.listed_variation_parents.add(product.parent_id)
-        elif product.format == "V":
+        elif product.format == ProductFormat.WITH_VARIATIONS:
             state.parents[product.id] = decision
         if product.format == COMPOSITION:
             state.compositions.add(product.id)
-        if product.situation == "E":
+        if product.situation == ProductSituation.EXCLUDED:
             state.ctx.skip(PRODUCT_EXCLUDED)
         elif product.has_code:
             state.ctx.skip(HAS_CODE)

@@ -37,10 +37,8 @@ from django.utils.translation import gettext as _
 from blingsync.audit import audit_begin, audit_complete, audit_record
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingError, BlingNotFound, BlingValidationError
-from blingsync.bling.types import BlingProduct
-from blingsync.jobrunner import job_current_context
+from blingsync.bling.types import BlingProduct, ProductSituation
 from blingsync.models import AuditLog
-from blingsync.runtime import mode_is_dry_run, mode_is_paused
 from blingsync.sweep_cursor import sweep_full_request
 from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
@@ -61,7 +59,6 @@ FAILED = "failed"
 # Extra skip reasons (besides those of products.rules).
 PRODUCT_NOT_FOUND = "product_not_found"
 PRODUCT_EXCLUDED = "product_excluded"
-PAUSED = "paused"
 BEING_WRITTEN = "being_written_by_another_process"
 # Longer than one PATCH with its retries; a claim older than this belongs to a dead process.
 WRITE_CLAIM = timedelta(minutes=2)
@@ -475,25 +472,17 @@ def code_reconcile(*, product_id: int, code_in_bling: str) -> None:
 # ---------------------------------------------------------------- one product (webhooks)
 
 
-def _dry_run_now() -> bool:
-    ctx = job_current_context()
-    return ctx.dry_run if ctx is not None else mode_is_dry_run()
-
-
 def product_code_ensure(
-    *, product_id: int, product: BlingProduct | None = None, dry_run: bool | None = None
+    *, product_id: int, dry_run: bool, product: BlingProduct | None = None
 ) -> CodeResult:
     """Make sure a product (and each of its variations) has a code.
 
     Reads the product's detail from Bling (its category and variations) unless `product` is
     given (it must then be a detail, with `category_id` and `variations`). A variation is
-    decided with its parent's category. `dry_run` defaults to the job's or the
-    installation's mode; in paused mode (outside a job) nothing is read or written.
+    decided with its parent's category. `dry_run` comes from the caller's entry point
+    (`runtime.run_mode_resolve`), which also keeps a paused installation from calling this.
     Returns what happened, variations in `.variations`.
     """
-    if job_current_context() is None and mode_is_paused():
-        return CodeResult(product_id, SKIPPED, reason=PAUSED)  # paused: no Bling call at all
-    dry_run = _dry_run_now() if dry_run is None else dry_run
     if product is None:
         try:
             product = catalog.product_get(product_id=product_id)
@@ -522,7 +511,7 @@ def product_code_ensure(
         if member.has_code:
             code_reconcile(product_id=member.id, code_in_bling=member.code)
             results[member.id] = CodeResult(member.id, ALREADY_CODED, member.code.strip())
-        elif member.situation == "E":
+        elif member.situation == ProductSituation.EXCLUDED:
             results[member.id] = CodeResult(member.id, SKIPPED, reason=PRODUCT_EXCLUDED)
         elif not decision.generates:
             results[member.id] = CodeResult(member.id, SKIPPED, reason=decision.reason)

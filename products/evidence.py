@@ -8,7 +8,8 @@ duplicates and replays change nothing.
 Order situations are resolved by name through `/situacoes/modulos` (never hard-coded ids):
 an order whose situation is "Cancelado" (any case or accents, also custom situations whose
 name starts with it, e.g. "Cancelado pelo cliente") does not count as a sale. The names are
-cached per job run, and for a few minutes outside runs (webhook processing). When Bling
+cached per job run (the sweep passes its run), and for a few minutes outside runs (webhook
+processing). When Bling
 refuses `/situacoes/modulos` (403: the app was authorised without the Situações scope), or an
 order's situation id is not among the names, the order is judged by `situacao.valor`
 (0 em aberto, 1 atendido, 2 cancelado, 3 em andamento): 2 does not count. The refusal is
@@ -33,7 +34,6 @@ from django.utils.dateparse import parse_datetime
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingForbidden, BlingNotFound
 from blingsync.bling.types import Order
-from blingsync.jobrunner import job_current_context
 from products.models import SaleLine, StockMovement
 
 logger = logging.getLogger(__name__)
@@ -154,15 +154,15 @@ def situation_is_cancelled(name: str) -> bool:
     return folded.startswith("cancelad")
 
 
-def order_situation_names() -> dict[int, str]:
-    """{situation id: name} of the sales module, cached per job run (or for 5 minutes).
+def order_situation_names(*, run_id: int | None = None) -> dict[int, str]:
+    """{situation id: name} of the sales module, cached for the job run `run_id` (or for 5
+    minutes outside runs).
 
     Empty when Bling refuses `/situacoes/modulos` (403, no Situações scope): orders are then
     judged by `situacao.valor` (see `order_situation_judge`)."""
     from blingsync.connection import connection_situations_refused_set
 
-    ctx = job_current_context()
-    key = ("run", ctx.run.pk) if ctx is not None else "process"
+    key = ("run", run_id) if run_id is not None else "process"
     now = time.monotonic()
     if _situations.names is not None and _situations.key == key and now < _situations.expires:
         return _situations.names

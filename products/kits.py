@@ -31,12 +31,12 @@ from django.utils import timezone
 
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingNotFound
-from blingsync.bling.types import BlingProduct
+from blingsync.bling.types import BlingProduct, ProductFormat, StockPosting, StockType
 from products.models import Composition, CompositionPart, SaleLine
 
 logger = logging.getLogger(__name__)
 
-COMPOSITION = "E"
+COMPOSITION = ProductFormat.COMPOSITION
 VIRTUAL = Composition.StockType.VIRTUAL
 MOVES_PARTS = (Composition.Posting.PRODUCT_AND_PARTS, Composition.Posting.PARTS)
 
@@ -53,8 +53,10 @@ def composition_mirror(*, product: BlingProduct, now: datetime | None = None) ->
     structure = product.structure
     if product.format != COMPOSITION or structure is None:
         return ""
-    stock_type = structure.stock_type if structure.stock_type in ("F", "V") else "F"
-    posting = structure.posting if structure.posting in ("A", "M", "P") else "P"
+    known_type = structure.stock_type in tuple(StockType)
+    stock_type = structure.stock_type if known_type else StockType.PHYSICAL
+    known_posting = structure.posting in tuple(StockPosting)
+    posting = structure.posting if known_posting else StockPosting.PRODUCT_ONLY
     if (stock_type, posting) != (structure.stock_type, structure.posting):
         logger.warning(
             "composition %s: unexpected estrutura %s/%s, mirrored as %s/%s",

@@ -56,7 +56,7 @@ def order_sweep(*, ctx: JobContext) -> dict[str, int]:
             ctx.skip("order_deleted")
             continue
         if situations is None:
-            situations = order_situation_names()
+            situations = order_situation_names(run_id=ctx.run.pk)
         counts["lines"] += order_lines_replace(order=order, situations=situations)
         ctx.count("changed")
         ctx.progress(counts["orders"], None, "lendo pedidos")

@@ -42,7 +42,7 @@ class SeedResult:
     raised: dict[str, tuple[int, int]] = field(default_factory=dict)  # prefix: (before, after)
 
 
-def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = None) -> SeedResult:
+def counters_seed(*, dry_run: bool, progress: ProgressCallback | None = None) -> SeedResult:
     """Raise every counter to the highest number in use in Bling for its prefix."""
     result = SeedResult()
     # Every stock state: a code held only by a sold-out product is still taken.
@@ -93,6 +93,9 @@ def counters_seed(*, dry_run: bool = False, progress: ProgressCallback | None = 
 
 @register_job("seed_counters", uses_since=False)
 def seed_counters_job(ctx: JobContext) -> None:
+    # Not `ctx.dry_run`: this kind runs live in an installation in dry-run mode (see the
+    # module docstring; `permissions.job_run_permission` asks the live permission for it
+    # unless the run itself asks for dry-run), so only what the run asked counts.
     explicit_dry_run = bool(ctx.params.get("dry_run"))
     result = counters_seed(dry_run=explicit_dry_run, progress=ctx.progress)
     ctx.count("seen", result.products_seen)

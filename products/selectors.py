@@ -1,4 +1,6 @@
-"""Reading category rules from the database into the plain data `products.rules` works on.
+"""Reading category rules from the database into the plain data `products.rules` works on,
+and what the evidence ledger says about a product (for deciding whether to ask for a
+sold-out evaluation).
 
 `category_rule_effective(category_id=...)` is the entry point for other features (the
 sold-out helper asks it whether a category's sold-out products may be deactivated).
@@ -6,7 +8,11 @@ sold-out helper asks it whether a category's sold-out products may be deactivate
 
 from __future__ import annotations
 
-from products.models import Category, CategoryRule
+from decimal import Decimal
+
+from products.evidence import order_product_ids
+from products.kits import order_products_and_parts
+from products.models import Category, CategoryRule, SaleLine, StockMovement
 from products.prefixes import name_key
 from products.rules import (
     CategoryNode,
@@ -103,3 +109,29 @@ def categories_generating_codes(
             found.append((len(chain or ()), node, decision))
     found.sort(key=lambda item: (-item[0], item[1].label))
     return [(node, decision) for _, node, decision in found]
+
+
+def product_has_evidence(*, product_id: int) -> bool:
+    """Whether the ledger holds a sale or a stock movement of the product."""
+    return (
+        SaleLine.objects.filter(bling_product_id=product_id).exists()
+        or StockMovement.objects.filter(bling_product_id=product_id).exists()
+    )
+
+
+def products_at_zero(*, document_id: int, source: str = SaleLine.Source.ORDER) -> list[int]:
+    """Products of the sales document (an order, or an invoice of `source`) whose last
+    balance in the ledger is zero or less."""
+    zeroed = []
+    # A kit's sale is also a sale of the parts it posts on (lancamentoEstoque A or M).
+    ids = order_product_ids(order_id=document_id, source=source)
+    for product_id in order_products_and_parts(product_ids=ids):
+        last = (
+            StockMovement.objects.filter(bling_product_id=product_id, virtual_total__isnull=False)
+            .order_by("-occurred_at", "-id")
+            .values_list("virtual_total", flat=True)
+            .first()
+        )
+        if last is not None and Decimal(last) <= 0:
+            zeroed.append(product_id)
+    return zeroed

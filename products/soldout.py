@@ -11,7 +11,8 @@ both end in `soldout_process`, which
 - remembers the decision in `ProductStockState` (and audits `sold_out_kept` when a sold-out
   product is kept for a new reason, not on every evaluation, to keep the log readable).
 
-Dry-run (asked for, or the installation's mode): everything is computed and the changes are
+Dry-run (decided by the caller's entry point, `runtime.run_mode_resolve`: asked for, or the
+installation's mode): everything is computed and the changes are
 audited as "would do"; nothing is written to Bling and `ProductStockState` is left as it was
 (so a later live run decides from the same state).
 """
@@ -38,8 +39,7 @@ from blingsync.bling.errors import (
     BlingRateLimited,
     BlingUnavailable,
 )
-from blingsync.bling.types import BlingProduct
-from blingsync.jobrunner import job_current_context
+from blingsync.bling.types import BlingProduct, ProductFormat, ProductSituation
 from blingsync.models import AuditLog, RuntimeSettings
 from products.kits import composition_mirror, kit_part_sales, virtual_kits_load
 from products.models import Composition, ProductStockState, SaleLine, StockMovement
@@ -103,19 +103,8 @@ class _Pending:
     error: str = ""
 
 
-def soldout_dry_run(dry_run: bool | None = None) -> bool:
-    """Dry-run when asked, when the running job is one, or when the install is in dry-run."""
-    if dry_run:
-        return True
-    ctx = job_current_context()
-    if ctx is not None:
-        return ctx.dry_run  # already "asked for, or the install is in dry-run"
-    return RuntimeSettings.load().mode == RuntimeSettings.Mode.DRY_RUN
-
-
-def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> SoldOutResult:
+def product_stock_evaluate(*, product_id: int, dry_run: bool) -> SoldOutResult:
     """Re-read one product from Bling, decide with the sold-out rule and apply the verdict."""
-    dry_run = soldout_dry_run(dry_run)
     settings_row = RuntimeSettings.load()
     read_at = timezone.now()
     try:
@@ -124,7 +113,7 @@ def product_stock_evaluate(*, product_id: int, dry_run: bool | None = None) -> S
         return SoldOutResult(
             product_id, Verdict.KEEP, NOT_FOUND, "produto não encontrado no Bling", dry_run
         )
-    if product.format == "E":
+    if product.format == ProductFormat.COMPOSITION:
         composition_mirror(product=product)  # the detail carries the kit's estrutura
     available = product.available_stock
     if settings_row.stock_deposit_id or available is None:
@@ -162,7 +151,9 @@ def soldout_process(
     nodes = category_nodes_load()
     # Virtual kits are judged by their parts (a physical kit like any product).
     kits = virtual_kits_load(
-        product_ids=[c.product.id for c in candidates if c.product.format == "E"]
+        product_ids=[
+            c.product.id for c in candidates if c.product.format == ProductFormat.COMPOSITION
+        ]
     )
     names = {c.product.id: c.product.name for c in candidates if c.product.name}
     kit_parts = _kit_parts_load(
@@ -203,14 +194,20 @@ def soldout_process(
             sold_out_since=state.sold_out_since,
             last_positive_at=state.last_positive_at,
             last_positive_stock=state.last_positive_stock,
-            has_variations=candidate.product.format == "V" or bool(candidate.product.variations),
+            has_variations=(
+                candidate.product.format == ProductFormat.WITH_VARIATIONS
+                or bool(candidate.product.variations)
+            ),
             last_deactivated_at=state.deactivated_at,
             tz=timezone.get_current_timezone(),
         )
         pending.append(_Pending(candidate, sold_out_decide(facts), state))
 
     try:
-        for verdict, situation in ((Verdict.DEACTIVATE, "I"), (Verdict.REACTIVATE, "A")):
+        for verdict, situation in (
+            (Verdict.DEACTIVATE, ProductSituation.INACTIVE),
+            (Verdict.REACTIVATE, ProductSituation.ACTIVE),
+        ):
             group = [p for p in pending if p.decision.verdict == verdict]
             if group:
                 _situation_apply(group, situation=situation, dry_run=dry_run)
@@ -231,7 +228,11 @@ def _result(item: _Pending, *, dry_run: bool) -> SoldOutResult:
     after = before
     changes = item.decision.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE)
     if changes and not item.error:
-        after = "I" if item.decision.verdict == Verdict.DEACTIVATE else "A"
+        after = (
+            ProductSituation.INACTIVE
+            if item.decision.verdict == Verdict.DEACTIVATE
+            else ProductSituation.ACTIVE
+        )
     return SoldOutResult(
         product_id=item.candidate.product.id,
         verdict=str(item.decision.verdict),
@@ -258,7 +259,7 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
     """
     action = (
         AuditLog.Action.PRODUCT_DEACTIVATED
-        if situation == "I"
+        if situation == ProductSituation.INACTIVE
         else AuditLog.Action.PRODUCT_REACTIVATED
     )
     for start in range(0, len(group), BATCH_SIZE):
@@ -349,10 +350,15 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
         values["last_positive_stock"] = candidate.available
     done = not item.error
     if done and decision.verdict == Verdict.DEACTIVATE:
-        values.update(situation="I", deactivated_by_blingsync=True, deactivated_at=now)
+        values.update(
+            situation=ProductSituation.INACTIVE, deactivated_by_blingsync=True, deactivated_at=now
+        )
     elif done and decision.verdict == Verdict.REACTIVATE:
         values.update(
-            situation="A", deactivated_by_blingsync=False, reactivated_at=now, sold_out_since=None
+            situation=ProductSituation.ACTIVE,
+            deactivated_by_blingsync=False,
+            reactivated_at=now,
+            sold_out_since=None,
         )
     row, created = ProductStockState.objects.get_or_create(
         bling_product_id=product.id, defaults=values
@@ -360,7 +366,7 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
     rows = ProductStockState.objects.filter(pk=row.pk)
     if not created:
         rows.update(**values)
-    if product.situation == "A" and "deactivated_by_blingsync" not in values:
+    if product.situation == ProductSituation.ACTIVE and "deactivated_by_blingsync" not in values:
         # Active although blingsync had deactivated it: someone reactivated it in Bling, and
         # from now on it is an ordinary active product (unless blingsync deactivated it again
         # after this process read it).
@@ -368,7 +374,7 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
             Q(deactivated_at__isnull=True) | Q(deactivated_at__lt=candidate.read_at)
         ).update(deactivated_by_blingsync=False)
     kept_sold_out = (
-        product.situation == "A"
+        product.situation == ProductSituation.ACTIVE
         and candidate.available <= 0
         and decision.verdict in (Verdict.KEEP, Verdict.WAIT_GRACE)
     )
@@ -518,7 +524,7 @@ def _kit_parts_load(
             pid = part.bling_product_id
             state = states.get(pid)
             facts = SoldOutFacts(
-                situation=state.situation if state and state.situation else "A",
+                situation=state.situation if state and state.situation else ProductSituation.ACTIVE,
                 available_stock=balances.get(pid, Decimal(0)),
                 now=now,
                 movements=movements.get(pid, ()),
@@ -551,17 +557,6 @@ def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str, d
         False,
         f"a regra da categoria “{source}” não inativa produtos esgotados",
         {"category": source, "mirrored": True},
-    )
-
-
-def categories_allowing_deactivation() -> list[int]:
-    """Mirrored, not removed categories whose effective rule deactivates sold-out products."""
-    nodes = category_nodes_load()
-    return sorted(
-        node.id
-        for node in nodes.values()
-        if not node.removed
-        and category_rule_effective(category_id=node.id, nodes=nodes).deactivate_when_sold_out
     )
 
 

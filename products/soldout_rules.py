@@ -53,6 +53,8 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from blingsync.bling.types import ProductSituation
+
 ZERO = Decimal(0)
 DEFAULT_TZ = ZoneInfo("America/Sao_Paulo")
 
@@ -408,12 +410,12 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     since = None if in_stock else (facts.sold_out_since or facts.now)
 
     stock_facts = {"stock": _plain(stock)}
-    if facts.situation == "E":
+    if facts.situation == ProductSituation.EXCLUDED:
         return SoldOutDecision(
             Verdict.KEEP, Rule.EXCLUDED, "produto excluído no Bling", since, facts=stock_facts
         )
 
-    if facts.situation != "A":
+    if facts.situation != ProductSituation.ACTIVE:
         if not facts.deactivated_by_blingsync:
             return SoldOutDecision(
                 Verdict.KEEP,
@@ -619,7 +621,7 @@ def _part_judged(part: KitPart) -> SoldOutDecision:
     return sold_out_decide(
         replace(
             part.facts,
-            situation="A",
+            situation=ProductSituation.ACTIVE,
             category_allows=True,
             has_variations=False,
             deactivated_by_blingsync=False,
@@ -661,9 +663,9 @@ def kit_decide(facts: KitFacts) -> SoldOutDecision:
     def decision(verdict: Verdict, rule: Rule, text: str, when=since) -> SoldOutDecision:
         return SoldOutDecision(verdict, rule, text, when, evidence)
 
-    if facts.situation == "E":
+    if facts.situation == ProductSituation.EXCLUDED:
         return decision(Verdict.KEEP, Rule.EXCLUDED, "kit excluído no Bling")
-    if facts.situation != "A":
+    if facts.situation != ProductSituation.ACTIVE:
         if not facts.deactivated_by_blingsync:
             return decision(
                 Verdict.KEEP,

@@ -56,7 +56,7 @@ from blingsync.bling.catalog import (
     STOCK_POSITIVE,
     STOCK_ZERO,
 )
-from blingsync.bling.types import BlingProduct
+from blingsync.bling.types import BlingProduct, ProductFormat, ProductSituation
 from blingsync.connection import connection_require
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
@@ -176,7 +176,7 @@ def _compositions_refresh(
     listed, pages = compositions_listed(page_size=page_size, changed_since=since)
     summary.list_pages += pages
     wanted = compositions_unmirrored(product_ids=listed)
-    wanted |= {product.id for product in candidates if product.format == "E"}
+    wanted |= {product.id for product in candidates if product.format == ProductFormat.COMPOSITION}
     summary.composition_details = compositions_read(product_ids=wanted)
     ctx.note("composition_details", summary.composition_details)
 
@@ -280,7 +280,7 @@ def _restocked_listed(
         if reactivated:
             ProductStockState.objects.filter(bling_product_id__in=reactivated).filter(
                 Q(deactivated_at__isnull=True) | Q(deactivated_at__lt=read_at)
-            ).update(deactivated_by_blingsync=False, situation="A")
+            ).update(deactivated_by_blingsync=False, situation=ProductSituation.ACTIVE)
 
 
 def _count(ctx: JobContext, summary: StockSweepSummary, results: list[SoldOutResult]) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.permissions import REPROCESS_EVENTS, permission_require
 from webhooks.maintenance import events_reprocess
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 
 
 @admin.register(WebhookEvent)
@@ -159,23 +159,3 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 % {"n": left},
                 messages.WARNING,
             )
-
-
-@admin.register(StockEvaluation)
-class StockEvaluationAdmin(admin.ModelAdmin):
-    list_display = (
-        "bling_product_id",
-        "due_at",
-        "requests",
-        "claimed_at",
-        "attempts",
-        "last_error",
-        "first_event_id",
-    )
-    search_fields = ("=bling_product_id",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

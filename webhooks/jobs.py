@@ -1,23 +1,25 @@
 """Job kind `events` of the webhooks app: recovery and retention of the inbox.
 
 It runs in paused mode too, for retention only: recovery would queue processing, and paused
-means nothing is processed. Recovery and due stock evaluations are internal bookkeeping, so
-the installation's dry-run mode does not stop them (processing itself honours dry-run); an
-explicit `dry_run` parameter on the run only counts what retention would delete.
+means nothing is processed. Recovery is internal bookkeeping, so the installation's dry-run
+mode does not stop it (processing itself honours dry-run); due stock evaluations run in the
+run's mode (`ctx.dry_run`: asked for, or the installation's), and an explicit `dry_run`
+parameter on the run also only counts what retention would delete.
 """
 
 from __future__ import annotations
 
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
-from webhooks.debounce import stock_evaluations_run_due
+from blingsync.runtime import mode_is_paused
+from products.stock_evaluations import stock_evaluations_run_due
 from webhooks.maintenance import events_purge, events_purgeable_count, events_recover
 
 
 @register_job("events", runs_when_paused=True, uses_since=False)
 def events_job(ctx: JobContext) -> None:
     settings_row = RuntimeSettings.load()
-    if settings_row.mode == RuntimeSettings.Mode.PAUSED:
+    if mode_is_paused():
         ctx.note("recovery", "paused: nothing queued")
     else:
         recovered = events_recover(all_pending=bool(ctx.params.get("all_pending")))
@@ -25,7 +27,7 @@ def events_job(ctx: JobContext) -> None:
         ctx.note("requeued", recovered["requeued"])
         ctx.count("seen", recovered["requeued"])
         ctx.count("changed", recovered["requeued"])
-        evaluations = stock_evaluations_run_due()
+        evaluations = stock_evaluations_run_due(dry_run=ctx.dry_run)
         ctx.note("stock_evaluations", evaluations)
     retention = settings_row.event_retention_days
     if ctx.params.get("dry_run"):

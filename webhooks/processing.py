@@ -3,25 +3,13 @@
 - **Claim** by conditional UPDATE (pending -> processing, or a failed event whose retry is
   due -> processing) and check the count: whoever gets 0 lost the race, so an event queued
   twice, or recovered while a slow worker still holds it, is processed once.
-- **Paused** mode: nothing is claimed; the event stays pending until the `events` job or
-  `process_events` picks it up after the mode changes.
-- **Route** (every service re-reads current state from Bling; payloads can be stale):
-  `product.created|updated` -> echo check, else the code service and the kit mirror (one
-  detail read for both; and a debounced sold-out evaluation when the ledger has evidence of
-  the product); `product.deleted` -> noted;
-  `stock.*`, `virtual_stock.updated` -> ledger movement + debounced sold-out evaluation (of
-  the product and of the virtual kits made of it);
-  `order.created|updated` -> sales ledger, then a debounced evaluation of the order's
-  products (and the parts its kits post on) whose last recorded balance is zero or less (a
-  stock event that arrived *before* its order found no sales evidence yet; if the balance is
-  still positive, the stock event that brings it to zero will ask for the evaluation itself); `order.deleted` -> the order
-  is forgotten; `invoice.created|updated` (NF-e) and `consumer_invoice.created|updated`
-  (NFC-e) -> the invoice is re-read into the sales ledger (an incoming NF-e, `tipo` 0, is
-  ignored without a call), then the same debounced evaluation of its products at zero;
-  `invoice.deleted` / `consumer_invoice.deleted` -> the invoice is forgotten;
-  `virtual_stock.updated` with `vinculoComplexo: true` -> also the linked products'
-  balances, fetched in batches (`products.linked_stock`), and an evaluation of those whose
-  verdict may change; anything else -> `ignored`.
+- **Mode**: resolved once per event (`runtime.run_mode_resolve`). Paused: nothing is
+  claimed; the event stays pending until the `events` job or `process_events` picks it up
+  after the mode changes. Otherwise the services get `dry_run` from here.
+- **Route**: one products service per kind of event (`products.changes`, which says what
+  each does): `product.created|updated`, `product.deleted`, `stock.*` and
+  `virtual_stock.updated`, `order.created|updated`, `order.deleted`,
+  `invoice.*` (NF-e) and `consumer_invoice.*` (NFC-e); anything else -> `ignored`.
 - **Company**: an event of a company other than the connected one is `ignored` ("outra
   empresa") before any Bling call. The receiver checks it too; this catches events stored
   before the account was connected.
@@ -39,7 +27,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q
@@ -48,12 +35,15 @@ from django.utils import timezone
 from blingsync.alerts.triggers import alert_event_failed, alert_other_company_event
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
-from blingsync.models import AuditLog, RuntimeSettings
-from webhooks.debounce import stock_evaluation_request
+from blingsync.lease import lease_end, lease_kept
+from blingsync.models import AuditLog
+from blingsync.runtime import run_mode_resolve
+from products import changes
+from products.changes import ChangeHandled, ProductBeingWritten
+from products.invoice_evidence import INVOICE_EVENT_SOURCES
 from webhooks.envelope import company_matches
 from webhooks.inbox import QUEUE_GRACE, connected_company_id
-from webhooks.lease import lease_end, lease_kept
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 from webhooks.queueing import event_enqueue_at
 
 logger = logging.getLogger(__name__)
@@ -61,8 +51,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
 BUSY_RETRY = timedelta(seconds=30)
-# A product.updated this soon after one of our own writes that matches it is its echo.
-ECHO_WINDOW = timedelta(minutes=10)
 
 PRODUCT_CHANGED = {"product.created", "product.updated"}
 STOCK_EVENTS = {"stock.created", "stock.updated", "stock.deleted", "virtual_stock.updated"}
@@ -84,11 +72,6 @@ class _Outcome:
     note: str = ""
     echo: bool = False
     ignore_reason: str = ""
-
-
-class ProductBeingWritten(RuntimeError):
-    """Another process holds the product's code write right now (it may have died holding
-    it): the event is retried shortly, when the write has landed or its claim expired."""
 
 
 def _claimable(now: datetime) -> Q:
@@ -117,7 +100,8 @@ def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent |
 def event_process(*, event_id: int) -> str:
     """Process one stored event (by primary key). Returns what happened: "processed",
     "echo", "ignored", "retry", "failed", "not_connected", "paused" or "not_claimed"."""
-    if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+    mode = run_mode_resolve(dry_run=None)
+    if mode.paused:
         return "paused"
     event = event_claim(event_id=event_id)
     if event is None:
@@ -128,7 +112,7 @@ def event_process(*, event_id: int) -> str:
             lease_kept(model=WebhookEvent, pk=event.pk, token=claimed_at),
             audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")),
         ):
-            outcome = _route(event)
+            outcome = _route(event, dry_run=mode.dry_run)
     except Exception as exc:
         return _failed(event, exc, claimed_at=claimed_at)
     _finish(event, outcome, claimed_at=claimed_at)
@@ -225,7 +209,7 @@ def _data(event: WebhookEvent) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _route(event: WebhookEvent) -> _Outcome:
+def _route(event: WebhookEvent, *, dry_run: bool) -> _Outcome:
     kind = event.event_type
     connected = connected_company_id()
     if not company_matches(company_id=event.company_id, connected_company=connected):
@@ -236,21 +220,50 @@ def _route(event: WebhookEvent) -> _Outcome:
             ignore_reason=WebhookEvent.IgnoreReason.OTHER_COMPANY,
         )
     data = _data(event)
+    resource_id = event.resource_id
+    event_id = event.event_id or ""
     try:
         if kind in PRODUCT_CHANGED:
-            return _product_changed(event, data)
+            if resource_id is None:
+                return _Outcome(Status.IGNORED, "evento sem id de produto")
+            return _recorded(
+                changes.product_change_apply(
+                    product_id=resource_id, data=data, event_id=event_id, dry_run=dry_run
+                )
+            )
         if kind == "product.deleted":
-            return _product_deleted(event)
+            return _recorded(changes.product_deletion_apply(product_id=resource_id))
         if kind in STOCK_EVENTS:
-            return _stock_changed(event, data)
-        if kind in ORDER_CHANGED:
-            return _order_changed(event)
-        if kind == "order.deleted":
-            return _order_deleted(event)
-        if kind in INVOICE_CHANGED:
-            return _invoice_changed(event, data)
-        if kind in INVOICE_DELETED:
-            return _invoice_deleted(event)
+            if resource_id is None:
+                return _Outcome(Status.IGNORED, "evento de estoque sem produto")
+            return _recorded(
+                changes.stock_change_apply(
+                    product_id=resource_id,
+                    event_type=kind,
+                    data=data,
+                    occurred_at=event.event_date or event.received_at,
+                    event_id=event_id,
+                )
+            )
+        if kind in ORDER_CHANGED | {"order.deleted"}:
+            if resource_id is None:
+                return _Outcome(Status.IGNORED, "evento de pedido sem id")
+            if kind == "order.deleted":
+                return _recorded(changes.order_deletion_apply(order_id=resource_id))
+            return _recorded(changes.order_change_apply(order_id=resource_id, event_id=event_id))
+        if kind in INVOICE_EVENTS:
+            if resource_id is None:
+                return _Outcome(Status.IGNORED, "evento de nota fiscal sem id")
+            source = INVOICE_EVENT_SOURCES[kind.split(".", 1)[0]]
+            if kind in INVOICE_DELETED:
+                return _recorded(
+                    changes.invoice_deletion_apply(source=source, invoice_id=resource_id)
+                )
+            return _recorded(
+                changes.invoice_change_apply(
+                    source=source, invoice_id=resource_id, data=data, event_id=event_id
+                )
+            )
     except BlingNotFound as exc:
         # Deleted in Bling after the event was sent: there is nothing left to act on.
         return _Outcome(Status.PROCESSED, f"não encontrado no Bling (excluído depois?): {exc}")
@@ -261,235 +274,6 @@ def _route(event: WebhookEvent) -> _Outcome:
     )
 
 
-def _product_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
-    from blingsync.bling import catalog
-    from products.codes import product_code_ensure
-    from products.kits import composition_mirror
-
-    product_id = event.resource_id
-    if product_id is None:
-        return _Outcome(Status.IGNORED, "evento sem id de produto")
-    echo = echo_of_our_write(product_id=product_id, data=data)
-    if echo:
-        return _Outcome(Status.PROCESSED, echo, echo=True)
-    # One detail read serves both: the code service and the kit mirror (`estrutura`).
-    product = catalog.product_get(product_id=product_id)
-    kit = composition_mirror(product=product)
-    result = product_code_ensure(product_id=product_id, product=product)
-    _raise_if_being_written(result)
-    note = _code_note(result) + (f"; kit {kit}" if kit else "")
-    if _has_evidence(product_id):
-        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
-        note += "; avaliação de estoque pedida"
-    return _Outcome(Status.PROCESSED, note)
-
-
-def _raise_if_being_written(result: Any) -> None:
-    from products.codes import BEING_WRITTEN
-
-    if any(item.reason == BEING_WRITTEN for item in result.all()):
-        raise ProductBeingWritten("o código do produto está sendo escrito por outro processo")
-
-
-def _code_note(result: Any) -> str:
-    """The code service's result in a few words (e.g. "código: coded MEMO00001")."""
-    parts = []
-    for item in result.all():
-        detail = item.code or item.reason or ""
-        if item.error:
-            detail = f"{detail} ({item.error})".strip()
-        parts.append(f"{item.product_id} {item.outcome} {detail}".strip())
-    return "código: " + ", ".join(parts)
-
-
-def echo_of_our_write(*, product_id: int, data: dict[str, Any]) -> str:
-    """Why this product payload is the echo of a write blingsync made moments before, or "".
-
-    An echo carries the very `codigo` we assigned (a CodeAssignment applied, or a
-    `code_assigned` audit entry ok or still pending) or the `situacao` we set (a deactivation
-    or reactivation audit entry), for the same product within ECHO_WINDOW. A payload that still lacks a
-    code, or whose code is not the one we assigned, is never an echo.
-    """
-    from products.models import CodeAssignment
-
-    codigo = str(data.get("codigo") or "").strip()
-    situacao = str(data.get("situacao") or "").strip().upper()
-    if not codigo:
-        return ""
-    since = timezone.now() - ECHO_WINDOW
-    assignment = CodeAssignment.objects.filter(bling_product_id=product_id).first()
-    if assignment is not None and assignment.code != codigo:
-        return ""
-    if (
-        assignment is not None
-        and assignment.status == CodeAssignment.Status.APPLIED
-        and assignment.applied_at
-        and assignment.applied_at >= since
-    ):
-        return f"eco da atribuição do código {codigo}"
-    # A write still marked pending counts too: Bling sends the echo as soon as it applies the
-    # write, often before we have recorded the outcome, and a payload that shows exactly the
-    # value we were writing proves the write landed.
-    writes = AuditLog.objects.filter(
-        bling_product_id=product_id,
-        outcome__in=[AuditLog.Outcome.OK, AuditLog.Outcome.PENDING],
-        dry_run=False,
-        created_at__gte=since,
-    )
-    if writes.filter(action=AuditLog.Action.CODE_ASSIGNED, code=codigo).exists():
-        return f"eco da atribuição do código {codigo}"
-    if situacao == "I" and writes.filter(action=AuditLog.Action.PRODUCT_DEACTIVATED).exists():
-        return "eco da inativação feita pelo blingsync"
-    if situacao == "A" and writes.filter(action=AuditLog.Action.PRODUCT_REACTIVATED).exists():
-        return "eco da reativação feita pelo blingsync"
-    return ""
-
-
-def _has_evidence(product_id: int) -> bool:
-    from products.models import SaleLine, StockMovement
-
-    return (
-        SaleLine.objects.filter(bling_product_id=product_id).exists()
-        or StockMovement.objects.filter(bling_product_id=product_id).exists()
-    )
-
-
-def _product_deleted(event: WebhookEvent) -> _Outcome:
-    if event.resource_id is not None:
-        # Nothing to evaluate any more for a product that no longer exists.
-        StockEvaluation.objects.filter(
-            bling_product_id=event.resource_id, claimed_at__isnull=True
-        ).delete()
-    return _Outcome(Status.PROCESSED, "produto excluído no Bling")
-
-
-def _stock_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
-    from products.evidence import stock_movement_from_payload
-    from products.kits import virtual_kits_containing
-
-    product_id = event.resource_id
-    if product_id is None:
-        return _Outcome(Status.IGNORED, "evento de estoque sem produto")
-    # Records the movement (once per event and product: a retried event adds nothing).
-    stock_movement_from_payload(
-        event_type=event.event_type,
-        data=data,
-        occurred_at=event.event_date or event.received_at,
-        event_id=event.event_id or "",
-    )
-    opened = stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
-    note = "movimento registrado; avaliação de estoque "
-    note += "agendada" if opened else "já agendada"
-    # Virtual kits made of this product follow its stock (with `vinculoComplexo` Bling sends
-    # no event per kit): evaluate them too.
-    kits = virtual_kits_containing(product_id=product_id)
-    for kit_id in kits:
-        stock_evaluation_request(product_id=kit_id, event_id=event.event_id or "")
-    if kits:
-        note += f"; {len(kits)} kit(s) virtual(is) com esta peça também"
-    if event.event_type == "virtual_stock.updated" and data.get("vinculoComplexo") is True:
-        note += "; " + _linked_refresh(event, product_id)
-    return _Outcome(Status.PROCESSED, note)
-
-
-def _linked_refresh(event: WebhookEvent, product_id: int) -> str:
-    from products.linked_stock import linked_stock_refresh
-
-    refreshed = linked_stock_refresh(
-        product_id=product_id,
-        occurred_at=event.event_date or event.received_at,
-        event_id=event.event_id or "",
-    )
-    for linked_id in refreshed.to_evaluate:
-        stock_evaluation_request(product_id=linked_id, event_id=event.event_id or "")
-    return (
-        f"vínculo complexo: {refreshed.linked} produto(s) vinculado(s), "
-        f"{refreshed.balances} saldo(s) lido(s), {len(refreshed.to_evaluate)} avaliação(ões) "
-        "pedida(s)"
-    )
-
-
-def _order_changed(event: WebhookEvent) -> _Outcome:
-    from products.evidence import order_record
-
-    order_id = event.resource_id
-    if order_id is None:
-        return _Outcome(Status.IGNORED, "evento de pedido sem id")
-    order_record(order_id=order_id)
-    zeroed = _products_at_zero(order_id)
-    for product_id in zeroed:
-        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
-    note = "pedido registrado"
-    if zeroed:
-        note += f"; avaliação de estoque pedida para {len(zeroed)} produto(s) zerado(s)"
-    return _Outcome(Status.PROCESSED, note)
-
-
-def _products_at_zero(order_id: int, source: str = "order") -> list[int]:
-    """Products of the document whose last balance in the ledger is zero or less."""
-    from products.evidence import order_product_ids
-    from products.kits import order_products_and_parts
-    from products.models import StockMovement
-
-    zeroed = []
-    # A kit's sale is also a sale of the parts it posts on (lancamentoEstoque A or M).
-    ids = order_product_ids(order_id=order_id, source=source)
-    for product_id in order_products_and_parts(product_ids=ids):
-        last = (
-            StockMovement.objects.filter(bling_product_id=product_id, virtual_total__isnull=False)
-            .order_by("-occurred_at", "-id")
-            .values_list("virtual_total", flat=True)
-            .first()
-        )
-        if last is not None and Decimal(last) <= 0:
-            zeroed.append(product_id)
-    return zeroed
-
-
-def _order_deleted(event: WebhookEvent) -> _Outcome:
-    from products.evidence import order_forget
-
-    if event.resource_id is None:
-        return _Outcome(Status.IGNORED, "evento de pedido sem id")
-    order_forget(order_id=event.resource_id)
-    return _Outcome(Status.PROCESSED, "pedido esquecido (excluído no Bling)")
-
-
-def _invoice_source(event: WebhookEvent) -> str:
-    from products.invoice_evidence import INVOICE_EVENT_SOURCES
-
-    return INVOICE_EVENT_SOURCES[event.event_type.split(".", 1)[0]]
-
-
-def _invoice_changed(event: WebhookEvent, data: dict[str, Any]) -> _Outcome:
-    from products.invoice_evidence import invoice_record
-
-    invoice_id = event.resource_id
-    if invoice_id is None:
-        return _Outcome(Status.IGNORED, "evento de nota fiscal sem id")
-    if str(data.get("tipo")) == "0":
-        # An incoming NF-e (purchase, return from a customer) is no sale: no call needed.
-        return _Outcome(Status.IGNORED, "nota fiscal de entrada: não é venda")
-    source = _invoice_source(event)
-    recorded = invoice_record(source=source, invoice_id=invoice_id)
-    if not recorded.is_sale:
-        return _Outcome(Status.PROCESSED, "nota fiscal lida: não é uma venda")
-    zeroed = _products_at_zero(invoice_id, source=source)
-    for product_id in zeroed:
-        stock_evaluation_request(product_id=product_id, event_id=event.event_id or "")
-    note = f"nota fiscal registrada ({recorded.lines} item(ns)"
-    note += ", conta como venda)" if recorded.counted else ", não conta como venda)"
-    if recorded.unresolved:
-        note += f"; {recorded.unresolved} código(s) sem produto"
-    if zeroed:
-        note += f"; avaliação de estoque pedida para {len(zeroed)} produto(s) zerado(s)"
-    return _Outcome(Status.PROCESSED, note)
-
-
-def _invoice_deleted(event: WebhookEvent) -> _Outcome:
-    from products.invoice_evidence import invoice_forget
-
-    if event.resource_id is None:
-        return _Outcome(Status.IGNORED, "evento de nota fiscal sem id")
-    invoice_forget(source=_invoice_source(event), invoice_id=event.resource_id)
-    return _Outcome(Status.PROCESSED, "nota fiscal esquecida (excluída no Bling)")
+def _recorded(handled: ChangeHandled) -> _Outcome:
+    status = Status.IGNORED if handled.ignored else Status.PROCESSED
+    return _Outcome(status, handled.note, echo=handled.echo)

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from blingsync.models import RuntimeSettings
-from webhooks.debounce import stock_evaluations_recover
+from blingsync.runtime import mode_is_paused
+from products.models import StockEvaluation
+from products.stock_evaluations import stock_evaluations_recover
 from webhooks.maintenance import events_recover
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def recovery_tick(*, now: datetime | None = None) -> dict[str, int] | None:
     now = now or timezone.now()
     if not recovery_due(now=now):
         return None
-    if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+    if mode_is_paused():
         return {"paused": 1}  # paused: nothing is processed, so nothing is queued either
     events = events_recover(now=now)
     evaluations = stock_evaluations_recover(now=now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhooks.debounce import stock_evaluation_run
+from products.tasks import stock_evaluation_task as _stock_evaluation_task
 from webhooks.processing import event_process
 
 
@@ -12,8 +12,11 @@ def process_event_task(event_pk: int) -> str:
 
 
 def stock_evaluation_task(product_id: int) -> str:
-    """Run the debounced sold-out evaluation of a product once its window has passed."""
-    return stock_evaluation_run(product_id=product_id)
+    """Kept for tasks and one-off schedules created before the stock evaluations moved to
+    `products` (issue 17): django-q stores the task's dotted path, so a schedule made by the
+    previous version still calls this name once after an upgrade. New ones use
+    `products.tasks.stock_evaluation_task`."""
+    return _stock_evaluation_task(product_id)
 
 
 def recovery_tick_task() -> dict | None:

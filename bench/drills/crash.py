@@ -55,7 +55,7 @@ result = spec.name
 
 
 _EVALUATIONS = """
-from webhooks.models import StockEvaluation
+from products.models import StockEvaluation
 result = {"pks": list(StockEvaluation.objects.values_list("pk", flat=True)),
           "claimed": StockEvaluation.objects.filter(claimed_at__isnull=False).count()}
 """

@@ -182,7 +182,7 @@ def recover_fast_forward(stack: Stack, minutes: int = 11) -> dict[str, Any]:
 from datetime import timedelta
 from django.utils import timezone
 from webhooks.maintenance import events_recover
-from webhooks.debounce import stock_evaluations_run_due
+from products.stock_evaluations import stock_evaluations_run_due
 ff = timezone.now() + timedelta(minutes={minutes})
 result = {{"events": events_recover(now=ff), "evaluations": stock_evaluations_run_due(now=ff)}}
 """

@@ -133,7 +133,7 @@ def stock_evaluations_open(stack: Stack) -> int:
     return stack.django(
         """
 try:
-    from webhooks.models import StockEvaluation
+    from products.models import StockEvaluation
     result = StockEvaluation.objects.count()
 except ImportError:
     result = 0

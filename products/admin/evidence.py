@@ -321,7 +321,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         for pid in ids:
             transaction.on_commit(
                 lambda pid=pid: async_task(
-                    "products.soldout.product_stock_evaluate",
+                    "products.tasks.stock_evaluate_task",
                     product_id=pid,
                     task_name=f"stock-evaluate-{pid}",
                 )

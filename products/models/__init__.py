@@ -1,10 +1,11 @@
 """Products models: category mirror and rules, code counters and assignments, the sold-out
-evidence ledger, the kits (compositions) mirror."""
+evidence ledger, the kits (compositions) mirror, the debounced stock evaluations waiting to run."""
 
 from products.models.categories import Category, CategoryRule
 from products.models.codes import CodeAssignment, CodeCounter
 from products.models.compositions import Composition, CompositionPart
 from products.models.evidence import InvoiceRecord, ProductStockState, SaleLine, StockMovement
+from products.models.stock_evaluations import StockEvaluation
 
 __all__ = [
     "Category",
@@ -16,5 +17,6 @@ __all__ = [
     "InvoiceRecord",
     "ProductStockState",
     "SaleLine",
+    "StockEvaluation",
     "StockMovement",
 ]

@@ -126,7 +126,7 @@ def test_a_sweep_and_webhook_calls_for_the_same_products_give_one_code_each(
 
     def webhooks(order) -> None:
         for pid in order:
-            product_code_ensure(product_id=pid)
+            product_code_ensure(product_id=pid, dry_run=False)
 
     threads = [
         threading.Thread(target=run, args=(sweep,)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from blingsync.models import AuditLog, RuntimeSettings
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_it_codes_a_product_and_its_variations(fake_bling, bling_connected):
     r = prepare(fake_bling)
     parent = r.ids["Notebook com variações"]
-    result = product_code_ensure(product_id=parent)
+    result = product_code_ensure(product_id=parent, dry_run=False)
     assert (result.outcome, result.code) == (CODED, "NTB00042")
     assert [(v.outcome, v.code) for v in result.variations] == [
         (CODED, "NTB00043"),
@@ -41,7 +43,7 @@ def test_it_codes_a_product_and_its_variations(fake_bling, bling_connected):
 
 def test_a_variation_is_coded_with_its_parents_rule(fake_bling, bling_connected):
     r = prepare(fake_bling)
-    result = product_code_ensure(product_id=r.ids["Notebook com variações 16GB"])
+    result = product_code_ensure(product_id=r.ids["Notebook com variações 16GB"], dry_run=False)
     assert (result.outcome, result.code) == (CODED, "NTB00042")
     assert fake_bling.products[r.ids["Notebook com variações"]]["codigo"] == ""
 
@@ -49,8 +51,8 @@ def test_a_variation_is_coded_with_its_parents_rule(fake_bling, bling_connected)
 def test_a_product_never_gets_two_codes(fake_bling, bling_connected):
     r = prepare(fake_bling)
     pid = r.ids["Placa nova"]
-    first = product_code_ensure(product_id=pid)
-    again = product_code_ensure(product_id=pid)
+    first = product_code_ensure(product_id=pid, dry_run=False)
+    again = product_code_ensure(product_id=pid, dry_run=False)
     assert (first.outcome, first.code) == (CODED, "PLMA00011")
     assert (again.outcome, again.code) == (ALREADY_CODED, "PLMA00011")
     assert CodeAssignment.objects.filter(bling_product_id=pid).count() == 1
@@ -63,7 +65,7 @@ def test_an_allocated_code_is_reused_when_bling_already_has_it(fake_bling, bling
     pid = r.ids["Placa nova"]
     assignment = code_allocate(product_id=pid, prefix="PLMA")
     fake_bling.products[pid]["codigo"] = assignment.code
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=False)
     assert (result.outcome, result.code) == (ALREADY_CODED, "PLMA00011")
     assert CodeAssignment.objects.get(bling_product_id=pid).status == "applied"
 
@@ -82,7 +84,7 @@ def test_a_code_another_process_is_writing_is_not_written_twice(fake_bling, blin
     CodeAssignment.objects.filter(pk=assignment.pk).update(
         write_claimed_until=timezone.now() + timedelta(minutes=2)
     )
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=False)
     assert (result.outcome, result.reason) == (SKIPPED, BEING_WRITTEN)
     assert fake_bling.calls(method="PATCH") == []
     assert not AuditLog.objects.filter(action=AuditLog.Action.CODE_ASSIGNED).exists()
@@ -91,7 +93,7 @@ def test_a_code_another_process_is_writing_is_not_written_twice(fake_bling, blin
     CodeAssignment.objects.filter(pk=assignment.pk).update(
         write_claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=False)
     assert (result.outcome, result.code) == (CODED, assignment.code)
     assert fake_bling.products[pid]["codigo"] == assignment.code
     assert CodeAssignment.objects.get(pk=assignment.pk).write_claimed_until is None
@@ -111,7 +113,7 @@ def test_it_leaves_ineligible_products_alone_with_a_reason(
     fake_bling, bling_connected, name, reason
 ):
     r = prepare(fake_bling)
-    result = product_code_ensure(product_id=r.ids[name])
+    result = product_code_ensure(product_id=r.ids[name], dry_run=False)
     assert (result.outcome, result.reason) == (SKIPPED, reason)
     assert fake_bling.products[r.ids[name]]["codigo"] == ""
     assert not fake_bling.calls(method="PATCH")
@@ -121,7 +123,7 @@ def test_a_category_created_since_the_last_sync_is_mirrored_first(fake_bling, bl
     prepare(fake_bling)
     late = fake_bling.add_category("Impressora")["id"]
     pid = fake_bling.add_product("Impressora nova", categoria_id=late)["id"]
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=False)
     assert (result.outcome, result.code) == (CODED, "IMPR00001")
     assert fake_bling.products[pid]["codigo"] == "IMPR00001"
 
@@ -129,21 +131,21 @@ def test_a_category_created_since_the_last_sync_is_mirrored_first(fake_bling, bl
 def test_a_category_unknown_to_bling_gives_no_code(fake_bling, bling_connected):
     prepare(fake_bling)
     pid = fake_bling.add_product("Órfão", categoria_id=987654)["id"]
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=False)
     assert (result.outcome, result.reason) == (SKIPPED, NOT_MIRRORED)
     assert fake_bling.products[pid]["codigo"] == ""
 
 
 def test_a_deleted_product_is_skipped(fake_bling, bling_connected):
     prepare(fake_bling)
-    result = product_code_ensure(product_id=123456789)
+    result = product_code_ensure(product_id=123456789, dry_run=False)
     assert (result.outcome, result.reason) == (SKIPPED, "product_not_found")
 
 
 def test_in_dry_run_it_only_says_what_it_would_do(fake_bling, bling_connected):
     r = prepare(fake_bling, live=False)
     pid = r.ids["Monitor novo"]
-    result = product_code_ensure(product_id=pid)
+    result = product_code_ensure(product_id=pid, dry_run=True)
     assert (result.outcome, result.code) == (WOULD_CODE, "MONI00008")
     assert fake_bling.products[pid]["codigo"] == ""
     assert CodeCounter.objects.get(prefix="MONI").last_value == 7
@@ -152,9 +154,20 @@ def test_in_dry_run_it_only_says_what_it_would_do(fake_bling, bling_connected):
 
 
 def test_when_paused_it_does_not_touch_bling(fake_bling, bling_connected):
+    # The paused check is made by the entry point (webhook processing), not by the service.
+    from webhooks.models import WebhookEvent
+    from webhooks.processing import event_process
+
     r = prepare(fake_bling)
     RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
     calls = len(fake_bling.calls())
-    result = product_code_ensure(product_id=r.ids["Monitor novo"])
-    assert (result.outcome, result.reason) == (SKIPPED, "paused")
+    pid = r.ids["Monitor novo"]
+    event = WebhookEvent.objects.create(
+        event_id="paused-1",
+        event_type="product.updated",
+        resource_id=pid,
+        signature_valid=True,
+        body=json.dumps({"data": {"id": pid}}),
+    )
+    assert event_process(event_id=event.pk) == "paused"
     assert len(fake_bling.calls()) == calls

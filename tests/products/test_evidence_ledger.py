@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from blingsync.jobrunner import JobContext, job_run_create
+from blingsync.jobrunner import job_run_create
 from products.evidence import (
     order_forget,
     order_product_ids,
@@ -181,16 +181,9 @@ def test_a_deleted_order_is_forgotten(bling_connected, fake_bling):
 
 
 def test_situation_names_are_read_once_per_run(bling_connected, fake_bling):
-    from blingsync.jobrunner import _current_context
-
     run = job_run_create(kind="orders", trigger="command")
-    ctx = JobContext(run=run, dry_run=False, since=None, limit=None, progress=lambda *a: None)
-    token = _current_context.set(ctx)
-    try:
-        for _ in range(3):
-            assert order_situation_names()[12] == "Cancelado"
-    finally:
-        _current_context.reset(token)
+    for _ in range(3):
+        assert order_situation_names(run_id=run.pk)[12] == "Cancelado"
     assert len(fake_bling.calls(method="GET", path="/situacoes/modulos")) == 1
 
 

@@ -57,7 +57,7 @@ def test_a_product_sold_to_zero_by_an_nfce_only_is_deactivated(fake_bling, live)
     stock_posting(fake_bling, pid, "S", 2)  # Bling posts the NFC-e's exit
 
     run, out = sweep()
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert run.status == JobRun.Status.SUCCEEDED, run.error
     line = SaleLine.objects.get(bling_product_id=pid)
@@ -79,7 +79,7 @@ def test_the_evidence_page_lists_each_sale_with_its_source(
     nfce = fake_bling.add_invoice(kind="nfce", items=[("MEMO00011", 1)], numero="77")
     stock_posting(fake_bling, pid, "S", 3)
     sweep()
-    product_stock_evaluate(product_id=pid)
+    product_stock_evaluate(product_id=pid, dry_run=False)
     state = ProductStockState.objects.get(bling_product_id=pid)
     staff = django_user_model.objects.create_user(
         username="operador", password="segredo-forte-123", is_staff=True
@@ -146,7 +146,7 @@ def test_an_order_and_its_nfe_are_one_sale(fake_bling, live, invoice_first):
     call_command("sweep_orders", "--since", "2020-01-01", stdout=StringIO())
     stock_posting(fake_bling, pid, "S", 4)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert SaleLine.objects.filter(bling_product_id=pid).count() == 2
     assert SaleLine.objects.get(source="nfe").sale_order_id == order["id"]
@@ -164,7 +164,7 @@ def test_an_order_and_its_nfe_that_sold_the_stock_deactivate_it_once(fake_bling,
     order_record(order_id=order["id"])
     stock_posting(fake_bling, pid, "S", 2)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "I"
     assert f"2 unidades vendidas no pedido {order['numero']}" in result.reason
@@ -180,7 +180,7 @@ def test_an_invoice_linked_by_the_store_order_number_is_the_same_sale(fake_bling
     sweep()
     stock_posting(fake_bling, pid, "S", 4)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert result.rule == "unexplained_exit"  # 2 sold, not 4
     assert fake_bling.products[pid]["situacao"] == "A"
@@ -198,7 +198,7 @@ def test_a_cancelled_invoice_is_not_a_sale(fake_bling, live):
     start = len(fake_bling.requests)
 
     run, _out = sweep("--since", "2020-01-01")
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     details = [r for r in api_calls(fake_bling, start) if r.path.startswith("/nfe/")]
     assert details == []  # seen in the cancelled listing: no detail needed
@@ -217,7 +217,7 @@ def test_rejected_or_pending_invoices_are_not_sales(fake_bling, live, situacao, 
     stock_posting(fake_bling, pid, "S", 1)
 
     invoice_record(source="nfce", invoice_id=nfce["id"])
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     line = SaleLine.objects.get(bling_product_id=pid)
     assert not line.counted and line.situation_name == name

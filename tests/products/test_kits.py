@@ -92,7 +92,7 @@ def test_a_memory_sold_to_zero_only_through_kit_orders_is_deactivated(fake_bling
     second = kit_sale(fake_bling, [(upgrade, 1)])
     assert fake_bling.catalog.totals(shop.memory) == (0.0, 0.0)
 
-    result = product_stock_evaluate(product_id=shop.memory)
+    result = product_stock_evaluate(product_id=shop.memory, dry_run=False)
 
     assert fake_bling.products[shop.memory]["situacao"] == "I"
     assert result.verdict == "deactivate" and result.rule == "sold_out_by_sales"
@@ -110,7 +110,7 @@ def test_the_evidence_page_says_sold_in_the_kit(fake_bling, shop, client, django
     upgrade = kit(fake_bling, shop, tipo_estoque="F", lancamento="A", stock=3)
     mirror(fake_bling, upgrade)
     order = kit_sale(fake_bling, [(upgrade, 2)])
-    product_stock_evaluate(product_id=shop.memory)
+    product_stock_evaluate(product_id=shop.memory, dry_run=False)
     viewer = django_user_model.objects.create_user("bia", password="x", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_productstockstate"))
     client.force_login(viewer)
@@ -130,8 +130,8 @@ def test_a_kit_that_posts_only_its_own_stock_sells_none_of_its_parts(fake_bling,
     stock_posting(fake_bling, shop.memory, "S", 4)  # a manual exit, no sale
     kit_sale(fake_bling, [(own, 1)])
 
-    memory = product_stock_evaluate(product_id=shop.memory)
-    judged = product_stock_evaluate(product_id=own)
+    memory = product_stock_evaluate(product_id=shop.memory, dry_run=False)
+    judged = product_stock_evaluate(product_id=own, dry_run=False)
 
     assert memory.rule == "no_sales"
     assert fake_bling.products[shop.memory]["situacao"] == "A"
@@ -145,7 +145,7 @@ def test_a_physical_kit_posting_its_own_stock_is_kept_when_zeroed_by_hand(fake_b
     mirror(fake_bling, own)
     stock_posting(fake_bling, own, "B", 0)
 
-    judged = product_stock_evaluate(product_id=own)
+    judged = product_stock_evaluate(product_id=own, dry_run=False)
 
     assert judged.rule == "manual_balance"
     assert fake_bling.products[own]["situacao"] == "A"
@@ -183,15 +183,15 @@ def test_a_virtual_kit_whose_part_was_sold_out_by_sales_is_deactivated_then_reac
 def test_a_virtual_kit_is_reactivated_only_when_every_part_is_back(fake_bling, shop):
     upgrade = kit(fake_bling, shop, tipo_estoque="V", lancamento="M")
     kit_sale(fake_bling, [(upgrade, 2)])  # takes all 4 memories
-    assert product_stock_evaluate(product_id=upgrade).verdict == "deactivate"
+    assert product_stock_evaluate(product_id=upgrade, dry_run=False).verdict == "deactivate"
     stock_posting(fake_bling, shop.memory, "E", 1)  # one memory: the kit uses two
 
-    kept = product_stock_evaluate(product_id=upgrade)
+    kept = product_stock_evaluate(product_id=upgrade, dry_run=False)
 
     assert kept.rule == "kit_part_still_out"
     assert fake_bling.products[upgrade]["situacao"] == "I"
     stock_posting(fake_bling, shop.memory, "E", 1)
-    assert product_stock_evaluate(product_id=upgrade).verdict == "reactivate"
+    assert product_stock_evaluate(product_id=upgrade, dry_run=False).verdict == "reactivate"
     assert fake_bling.products[upgrade]["situacao"] == "A"
 
 
@@ -199,7 +199,7 @@ def test_a_virtual_kit_whose_part_was_zeroed_by_a_manual_balance_is_kept(fake_bl
     upgrade = kit(fake_bling, shop, tipo_estoque="V", lancamento="M")
     stock_posting(fake_bling, shop.memory, "B", 0)
 
-    result = product_stock_evaluate(product_id=upgrade)
+    result = product_stock_evaluate(product_id=upgrade, dry_run=False)
 
     assert result.verdict == "keep" and result.rule == "kit_part_not_sold"
     assert "balanço (B)" in result.reason
@@ -213,7 +213,7 @@ def test_the_kit_category_rule_applies_to_a_virtual_kit(fake_bling, shop):
     )["id"]
     sale(fake_bling, shop.memory, 4)
 
-    result = product_stock_evaluate(product_id=upgrade)
+    result = product_stock_evaluate(product_id=upgrade, dry_run=False)
 
     assert result.rule == "category_keeps"
     assert fake_bling.products[upgrade]["situacao"] == "A"

@@ -40,7 +40,7 @@ def test_it_deactivates_a_product_sold_to_zero_by_an_order(fake_bling, live):
     pid = restocked(fake_bling, live.memoria, 2)
     order_id = sale(fake_bling, pid, 2)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "I"
     assert result.verdict == "deactivate" and result.applied
@@ -58,7 +58,7 @@ def test_it_keeps_a_product_zeroed_by_a_manual_balance(fake_bling, live):
     pid = restocked(fake_bling, live.memoria, 2)
     stock_posting(fake_bling, pid, "B", 0)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "manual_balance"
@@ -71,7 +71,7 @@ def test_it_keeps_a_product_zeroed_by_a_manual_exit_without_a_sale(fake_bling, l
     pid = restocked(fake_bling, live.memoria, 2)
     stock_posting(fake_bling, pid, "S", 2)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "no_sales"
@@ -81,7 +81,7 @@ def test_it_keeps_a_product_zeroed_by_a_manual_exit_without_a_sale(fake_bling, l
 def test_it_keeps_a_product_that_never_had_stock(fake_bling, live):
     pid = product(fake_bling, live.memoria)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "never_stocked"
@@ -91,7 +91,7 @@ def test_it_keeps_a_product_whose_only_order_was_cancelled(fake_bling, live):
     pid = product(fake_bling, live.memoria)
     sale(fake_bling, pid, 1, situacao_id=12, launch=False)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "cancelled_only"
@@ -102,7 +102,7 @@ def test_it_keeps_products_of_excluded_categories(fake_bling, live, category):
     pid = restocked(fake_bling, getattr(live, category), 1)
     sale(fake_bling, pid, 1)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "category_keeps"
@@ -114,7 +114,7 @@ def test_it_keeps_submaquina_as_category_and_subcategory(fake_bling, live, categ
     pid = restocked(fake_bling, getattr(live, category), 1)
     sale(fake_bling, pid, 1)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.rule == "category_keeps"
@@ -123,11 +123,11 @@ def test_it_keeps_submaquina_as_category_and_subcategory(fake_bling, live, categ
 def test_it_reactivates_a_product_it_deactivated_once_restocked(fake_bling, live):
     pid = restocked(fake_bling, live.memoria, 1)
     sale(fake_bling, pid, 1)
-    product_stock_evaluate(product_id=pid)
+    product_stock_evaluate(product_id=pid, dry_run=False)
     assert fake_bling.products[pid]["situacao"] == "I"
 
     stock_posting(fake_bling, pid, "E", 5)
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert result.verdict == "reactivate" and result.applied
@@ -140,7 +140,7 @@ def test_it_never_reactivates_a_product_staff_deactivated(fake_bling, live):
     pid = product(fake_bling, live.memoria, situacao="I")
     stock_posting(fake_bling, pid, "E", 4)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "I"
     assert result.rule == "staff_deactivated"
@@ -150,14 +150,14 @@ def test_it_never_reactivates_a_product_staff_deactivated(fake_bling, live):
 def test_a_product_staff_reactivated_is_no_longer_blingsyncs(fake_bling, live):
     pid = restocked(fake_bling, live.memoria, 1)
     sale(fake_bling, pid, 1)
-    product_stock_evaluate(product_id=pid)
+    product_stock_evaluate(product_id=pid, dry_run=False)
     stock_posting(fake_bling, pid, "E", 2)
     fake_bling.products[pid]["situacao"] = "A"  # staff reactivate it in Bling themselves
-    assert product_stock_evaluate(product_id=pid).rule == "in_stock"
+    assert product_stock_evaluate(product_id=pid, dry_run=False).rule == "in_stock"
     assert not ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
     fake_bling.products[pid]["situacao"] = "I"  # ... and later deactivate it by hand
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert result.rule == "staff_deactivated"
     assert fake_bling.products[pid]["situacao"] == "I"
@@ -168,7 +168,7 @@ def test_dry_run_writes_nothing_and_audits_would_do(fake_bling, tree):
     pid = restocked(fake_bling, tree.memoria, 1)
     sale(fake_bling, pid, 1)
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=True)
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert situation_writes(fake_bling) == []
@@ -183,7 +183,7 @@ def test_grace_period_waits_before_deactivating(fake_bling, live):
     pid = restocked(fake_bling, live.memoria, 1)
     sale(fake_bling, pid, 1, at=moment(5))
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert result.verdict == "wait_grace"
     assert fake_bling.products[pid]["situacao"] == "A"
@@ -200,7 +200,7 @@ def test_it_counts_only_the_deposit_staff_chose(fake_bling, live):
     stock_posting(fake_bling, pid, "E", 3, deposit_id=other)  # stock elsewhere
     sale(fake_bling, pid, 1)
 
-    product_stock_evaluate(product_id=pid)
+    product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "I"
     assert fake_bling.calls(method="GET", prefix="/estoques/saldos/")
@@ -211,7 +211,7 @@ def test_a_failed_write_is_audited_and_not_remembered_as_done(fake_bling, live):
     sale(fake_bling, pid, 1)
     fake_bling.fail_next(1, status=400, path_prefix=f"/produtos/{pid}/situacoes")
 
-    result = product_stock_evaluate(product_id=pid)
+    result = product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert result.error and not result.applied
     assert fake_bling.products[pid]["situacao"] == "A"
@@ -249,14 +249,14 @@ def test_kept_decisions_are_audited_once_per_reason(fake_bling, live):
     stock_posting(fake_bling, pid, "B", 0)
 
     for _ in range(3):
-        product_stock_evaluate(product_id=pid)
+        product_stock_evaluate(product_id=pid, dry_run=False)
 
     kept = AuditLog.objects.filter(action=AuditLog.Action.SOLD_OUT_KEPT, bling_product_id=pid)
     assert kept.count() == 1
 
 
 def test_a_product_missing_in_bling_is_left_alone(fake_bling, live):
-    result = product_stock_evaluate(product_id=99)
+    result = product_stock_evaluate(product_id=99, dry_run=False)
     assert result.rule == "not_found"
 
 
@@ -276,7 +276,7 @@ def test_concurrent_evaluations_of_one_product_agree(fake_bling, bling_connected
 
     def evaluate(_n: int) -> str:
         try:
-            return product_stock_evaluate(product_id=pid).verdict
+            return product_stock_evaluate(product_id=pid, dry_run=False).verdict
         finally:
             connection.close()
 
@@ -300,7 +300,9 @@ def test_a_stale_read_does_not_undo_a_deactivation_made_meanwhile(fake_bling, li
     sale(fake_bling, pid, 1)
     read_before = timezone.now() - timedelta(seconds=1)
     stale = product_get(product_id=pid)  # the sweep reads it while still active ...
-    product_stock_evaluate(product_id=pid)  # ... and a webhook evaluation deactivates it
+    product_stock_evaluate(
+        product_id=pid, dry_run=False
+    )  # ... and a webhook evaluation deactivates it
     assert ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
 
     # The sweep goes on with what it read (active, sold out): at worst it deactivates again,
@@ -321,7 +323,7 @@ def test_when_bling_is_unavailable_the_failure_is_audited_and_raised(fake_bling,
     fake_bling.fail_next(50, status=503, path_prefix=f"/produtos/{pid}/situacoes")
 
     with pytest.raises(BlingUnavailable):
-        product_stock_evaluate(product_id=pid)
+        product_stock_evaluate(product_id=pid, dry_run=False)
 
     fake_bling.recover()
     assert fake_bling.products[pid]["situacao"] == "A"

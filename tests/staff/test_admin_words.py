@@ -313,7 +313,7 @@ def test_a_webhook_evaluation_names_the_product_and_says_why_in_both_languages(
     number = str(fake_bling.orders[order_id]["numero"])
     reads_before = len(fake_bling.calls(method="GET", path=f"/produtos/{pid}"))
 
-    product_stock_evaluate(product_id=pid)
+    product_stock_evaluate(product_id=pid, dry_run=False)
 
     assert fake_bling.products[pid]["situacao"] == "I"
     # one read of the product by the evaluation itself; the audit row did not add any

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from blingsync.jobrunner import job_run_now
+from blingsync.lease import LEASE
 from blingsync.models import JobRun, RuntimeSettings
 from webhooks.inbox import QUEUE_GRACE
-from webhooks.lease import LEASE
 from webhooks.maintenance import events_reprocess
 from webhooks.models import WebhookEvent
 

@@ -21,13 +21,14 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from blingsync import lease
 from blingsync.models import RuntimeSettings
+from products.models import StockEvaluation
 from tests.fakebling import webhooks as fake_webhooks
 from tests.products.soldout_support import mode_live, tree_mirror
-from webhooks import lease
 from webhooks.inbox import webhook_receive
 from webhooks.maintenance import events_purge
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 from webhooks.processing import event_process
 from webhooks.recovery import recovery_due, recovery_tick
 
@@ -374,13 +375,13 @@ def test_a_killed_stock_evaluation_is_run_again_by_the_tick(monkeypatch, bling_c
     mode_live()
     calls = []
 
-    def evaluate(*, product_id):
+    def evaluate(*, product_id, dry_run):
         calls.append(product_id)
         if len(calls) == 1:
             raise WorkerKilled
 
     monkeypatch.setattr("products.soldout.product_stock_evaluate", evaluate)
-    from webhooks.debounce import stock_evaluation_run
+    from products.stock_evaluations import stock_evaluation_run
 
     now = timezone.now()
     StockEvaluation.objects.create(bling_product_id=77, due_at=now, recover_at=now)

@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 
 from blingsync.models import AuditLog, RuntimeSettings
-from products.models import CodeAssignment, ProductStockState
+from products.models import CodeAssignment, ProductStockState, StockEvaluation
+from products.stock_evaluations import stock_evaluations_run_due
 from tests.products.soldout_support import mode_live, tree_mirror
-from webhooks.debounce import stock_evaluations_run_due
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 from webhooks.processing import MAX_ATTEMPTS, event_process
 
 from .conftest import URL
@@ -173,7 +173,7 @@ def test_a_stock_event_during_an_evaluation_asks_for_one_more(
     fake_bling, bling_connected, monkeypatch
 ):
     from products import soldout
-    from webhooks.debounce import stock_evaluation_request, stock_evaluation_run
+    from products.stock_evaluations import stock_evaluation_request, stock_evaluation_run
 
     tree = tree_mirror(fake_bling)
     mode_live()

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 
 from blingsync.models import BlingConnection, JobRun, RuntimeSettings
-from products.models import ProductStockState, SaleLine, StockMovement
+from products.models import ProductStockState, SaleLine, StockEvaluation, StockMovement
+from products.stock_evaluations import stock_evaluations_run_due
 from tests.products.soldout_support import mode_live, moment, stock_posting, tree_mirror
-from webhooks.debounce import stock_evaluations_run_due
-from webhooks.models import StockEvaluation, WebhookEvent
+from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 

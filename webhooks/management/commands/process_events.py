@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from blingsync.audit import AuditSource, audit_source
-from blingsync.models import AuditLog, BlingConnection, RuntimeSettings
-from webhooks.debounce import stock_evaluations_run_due
+from blingsync.models import AuditLog, BlingConnection
+from blingsync.runtime import mode_is_paused
+from products.stock_evaluations import stock_evaluations_run_due
 from webhooks.maintenance import events_reprocess
 from webhooks.models import WebhookEvent
 from webhooks.processing import (
@@ -44,7 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, limit: int | None = None, retry_failed: bool = False, **options):
         if limit is not None and limit < 1:
             raise CommandError(_("--limit precisa ser 1 ou mais."))
-        if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+        if mode_is_paused():
             raise CommandError(
                 _("O modo está 'pausado': nada é processado. Use `set_mode live` ou `dry_run`.")
             )

@@ -9,11 +9,17 @@ bump the row's `requests` counter and cost nothing. When the row is due, one eva
 Nothing is lost: the counter doubles as a version. The evaluator remembers the value it saw
 when it claimed the row and deletes the row only if it is unchanged afterwards; an ask that
 arrived during the evaluation (which may have read Bling before that change) leaves the row
-behind for one more evaluation. A claim is a lease (`webhooks.lease`) renewed while the
+behind for one more evaluation. A claim is a lease (`blingsync.lease`) renewed while the
 evaluation runs; a lost schedule or a killed evaluator is found by the recovery tick
 (`stock_evaluations_recover`, every minute: rows whose `recover_at` has passed), and the
-`events` job runs every due row as a safety net. The window is fixed at the first ask (not pushed back by every event), so a
-product under a steady stream of events is still evaluated once per window.
+`events` job runs every due row as a safety net. The window is fixed at the first ask (not
+pushed back by every event), so a product under a steady stream of events is still evaluated
+once per window.
+
+Running an evaluation is an entry point: `stock_evaluation_run` resolves the mode
+(`runtime.run_mode_resolve`: nothing runs while paused, dry-run as the installation or the
+calling job says) and hands `dry_run` to the sold-out service. Webhook processing asks for
+evaluations (`stock_evaluation_request`); the tasks are in `products.tasks`.
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
+from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog, RuntimeSettings
-from webhooks.lease import lease_end, lease_kept
-from webhooks.models import StockEvaluation
-from webhooks.queueing import stock_evaluation_enqueue, stock_evaluation_enqueue_at
+from blingsync.runtime import run_mode_resolve
+from blingsync.task_queue import task_schedule_once
+from products.models import StockEvaluation
 
 logger = logging.getLogger(__name__)
+
+EVALUATE_TASK = "products.tasks.stock_evaluation_task"
 
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 25, 125)]
@@ -43,6 +52,23 @@ REQUEUE_AGAIN = timedelta(minutes=3)
 
 def _debounce() -> timedelta:
     return timedelta(seconds=RuntimeSettings.load().stock_debounce_seconds)
+
+
+def stock_evaluation_enqueue(*, product_id: int) -> None:
+    """Queue the sold-out evaluation of a product now (recovery of a lost or killed one).
+
+    Best effort: a task that cannot be queued is found again by the recovery tick."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(EVALUATE_TASK, product_id, task_name=f"stock-evaluation-{product_id}")
+    except Exception:
+        logger.exception("could not queue the stock evaluation of %s; recovery retries", product_id)
+
+
+def stock_evaluation_enqueue_at(*, product_id: int, when: datetime) -> None:
+    """Queue the debounced sold-out evaluation of a product for `when`."""
+    task_schedule_once(func=EVALUATE_TASK, arg=product_id, when=when)
 
 
 def _schedule(product_id: int, when: datetime) -> None:
@@ -90,17 +116,22 @@ def _claimable(now: datetime) -> Q:
     return Q(due_at__lte=now) & (Q(claimed_at__isnull=True) | Q(recover_at__lte=now))
 
 
-def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str:
+def stock_evaluation_run(
+    *, product_id: int, dry_run: bool | None = None, now: datetime | None = None
+) -> str:
     """Run the waiting evaluation of a product if it is due.
 
+    `dry_run`: what the caller asks for (None: nothing; the `events` job passes its run's),
+    resolved with the installation's mode by `runtime.run_mode_resolve`.
     Returns "evaluated", "again" (asked again meanwhile: one more evaluation follows),
     "retry" / "failed" (the evaluation raised), "not_due" (not due, taken or gone) or
     "paused".
     """
-    from products.soldout import product_stock_evaluate
+    from products.soldout import product_stock_evaluate  # looked up per call (tests patch it)
 
     now = now or timezone.now()
-    if RuntimeSettings.load().mode == RuntimeSettings.Mode.PAUSED:
+    mode = run_mode_resolve(dry_run=dry_run)
+    if mode.paused:
         return "paused"
     claimed = (
         StockEvaluation.objects.filter(bling_product_id=product_id)
@@ -116,7 +147,7 @@ def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str
             lease_kept(model=StockEvaluation, pk=row.pk, token=now),
             audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)),
         ):
-            product_stock_evaluate(product_id=product_id)
+            product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
     except Exception as exc:
         return _evaluation_failed(row, exc, now=now)
 
@@ -130,7 +161,7 @@ def stock_evaluation_run(*, product_id: int, now: datetime | None = None) -> str
         claimed_at=None, due_at=again_at, recover_at=again_at + SCHEDULE_GRACE, attempts=0
     )
     if delay.total_seconds() <= 0:
-        stock_evaluation_run(product_id=product_id, now=max(now, again_at))
+        stock_evaluation_run(product_id=product_id, dry_run=dry_run, now=max(now, again_at))
     else:
         _schedule(product_id, again_at)
     return "again"
@@ -178,11 +209,14 @@ def stock_evaluations_due(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def stock_evaluations_run_due(*, now: datetime | None = None) -> dict[str, int]:
-    """Run every due evaluation in this process; returns counts per outcome."""
+def stock_evaluations_run_due(
+    *, dry_run: bool | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Run every due evaluation in this process (`dry_run` as for `stock_evaluation_run`);
+    returns counts per outcome."""
     counts: dict[str, int] = {}
     for product_id in stock_evaluations_due(now=now):
-        outcome = stock_evaluation_run(product_id=product_id, now=now)
+        outcome = stock_evaluation_run(product_id=product_id, dry_run=dry_run, now=now)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
