@@ -135,3 +135,15 @@ def _webhook_refusal_folds_forgotten():
     refusal_folds_forget()
     yield
     refusal_folds_forget()
+
+
+@pytest.fixture(autouse=True)
+def _django_cache_cleared():
+    """Each test starts with an empty Django cache: the settings page caches the account's
+    deposits for 10 minutes under the company's key, and a list left by an earlier test made
+    a later one offer the wrong deposits (the test then depended on the order)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -4,13 +4,13 @@ is scheduled and what keeps failing (the evaluator owns the rows)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from blingsync.admin.readonly import ReadOnlyAdminMixin
 from products.models import StockEvaluation
 
 
 @admin.register(StockEvaluation)
-class StockEvaluationAdmin(admin.ModelAdmin):
+class StockEvaluationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "bling_product_id",
         "due_at",
@@ -21,9 +21,6 @@ class StockEvaluationAdmin(admin.ModelAdmin):
         "first_event_id",
     )
     search_fields = ("=bling_product_id",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    # Staff with the delete permission may drop a row that keeps failing (the stock sweep
+    # reads every sold-out candidate anyway).
+    deletable = True
