@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RequestSent:
-    """One HTTP request sent to Bling (after its rate-limit slot, before the answer)."""
+    """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot,
+    before the answer)."""
 
     method: str
     path: str
@@ -59,7 +60,8 @@ class TokenRefreshStarted:
 
 @dataclass(frozen=True)
 class TokenRefreshFinished:
-    """The new token pair is stored."""
+    """The new token pair (with the rotated refresh token) is stored, before anyone uses
+    the new access token."""
 
     started: TokenRefreshStarted
     expires_at: datetime
@@ -68,7 +70,8 @@ class TokenRefreshFinished:
 
 @dataclass(frozen=True)
 class TokenRefreshFailed:
-    """The refresh failed (`error`: the exception's text, never a token)."""
+    """The refresh failed: Bling refused it or did not answer (`error`: the exception's
+    text, never a token)."""
 
     started: TokenRefreshStarted
     error: str
