@@ -115,7 +115,7 @@ def _setup(env: dict[str, str], fake: FakeBling) -> None:
         "django.setup();"
         "from django.utils import timezone;"
         "from blingsync.bling.types import TokenBundle;"
-        "from blingsync.connection import connection_get_or_create, connection_tokens_store;"
+        "from blingsync.bling.token_store import connection_get_or_create, connection_tokens_store;"
         "t = json.loads(sys.stdin.read());"
         "connection_tokens_store(connection=connection_get_or_create(), bundle=TokenBundle("
         "access_token=t['access_token'], refresh_token=t['refresh_token'],"

@@ -17,3 +17,8 @@ class BlingsyncConfig(AppConfig):
         import blingsync.audit_reasons  # noqa: F401
 
         autodiscover_modules("reasons")
+        # What the app does with the Bling client's events (API calls counted on the run,
+        # token refresh audited, needs-reconnect alert): the client itself imports none of it.
+        from blingsync.bling_subscribers import bling_subscriptions_wire
+
+        bling_subscriptions_wire()

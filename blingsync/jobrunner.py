@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
+from blingsync.bling.observers import RequestSent, Throttled
 from blingsync.models import AuditLog, JobRun
 from blingsync.runtime import run_mode_resolve
 from blingsync.sweep_cursor import (
@@ -184,11 +185,26 @@ def job_current_context() -> JobContext | None:
     return _current_context.get()
 
 
-def api_call_recorded() -> None:
-    """Called by the Bling client for every HTTP request it sends (counted on the run)."""
+def bling_request_counted(event: RequestSent) -> None:
+    """Subscriber of the Bling client's `RequestSent` (wired in `BlingsyncConfig.ready`):
+    every HTTP request it sends counts as an API call of the current run."""
     ctx = _current_context.get()
     if ctx is not None:
         ctx.count("api_calls")
+
+
+def bling_throttle_noted(event: Throttled) -> None:
+    """Subscriber of the Bling client's `Throttled`: a 429 "per second" on the current run
+    (`details`: bling_429, and bling_rate_lowest, the lowest effective rate it reached)."""
+    ctx = _current_context.get()
+    if ctx is None:
+        return
+    details = ctx.run.details
+    ctx.note("bling_429", int(details.get("bling_429") or 0) + 1)
+    lowest = details.get("bling_rate_lowest")
+    rate = round(event.rate_after, 2)
+    if lowest is None or rate < lowest:
+        ctx.note("bling_rate_lowest", rate)
 
 
 def _no_progress(done: int, total: int | None, label: str) -> None:

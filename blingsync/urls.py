@@ -9,7 +9,7 @@ from blingsync import views
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health/", views.health, name="health"),
-    path("bling/", include("blingsync.connect_urls")),
+    path("bling/", include("blingsync.connect.urls")),
     path("dashboard/", include("blingsync.dashboard_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),

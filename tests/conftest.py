@@ -57,8 +57,8 @@ def bling_connected(fake_bling: FakeBling, db, settings):
 
     from django.utils import timezone
 
+    from blingsync.bling.token_store import connection_get_or_create, connection_tokens_store
     from blingsync.bling.types import TokenBundle
-    from blingsync.connection import connection_get_or_create, connection_tokens_store
     from blingsync.models import BlingConnection
 
     settings.BLING_RETRY_BASE_SECONDS = 0.01

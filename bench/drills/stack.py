@@ -264,7 +264,7 @@ class Stack:
             return
         # Before the command landed: the same service it wraps.
         self.django(
-            "from blingsync.bling.oauth import bling_connect_with_code\n"
+            "from blingsync.connect.services import bling_connect_with_code\n"
             f"result = bling_connect_with_code(code={code!r}, actor='drill').status"
         )
 

@@ -32,6 +32,7 @@ from blingsync.bling.types import (
     OrderItem,
     OrderSituation,
     OrderSummary,
+    ProductFormat,
     ProductStructure,
     SituationAlert,
     StockBalance,
@@ -193,7 +194,7 @@ def _products_params(
 ) -> list[tuple[str, Any]]:
     params: list[tuple[str, Any]] = [("criterio", criterio)]
     if product_type is not None:
-        params.append(("tipo", product_type))  # e.g. "E": compositions only
+        params.append(("tipo", product_type))  # e.g. ProductFormat.COMPOSITION
     if category_id is not None:
         params.append(("idCategoria", category_id))
     if changed_since is not None:
@@ -655,7 +656,7 @@ def compositions_with_component(*, component_id: int) -> list[BlingProduct]:
     for stock_filter in (STOCK_ZERO, STOCK_POSITIVE, STOCK_NEGATIVE):
         params = [
             ("criterio", PRODUCTS_ALL),
-            ("tipo", "E"),
+            ("tipo", ProductFormat.COMPOSITION),
             ("idComponente", int(component_id)),
             ("filtroSaldoEstoque", stock_filter),
         ]

@@ -1,13 +1,14 @@
 """Sending one API request to Bling, with everything around it.
 
 `api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> HTTP with
-timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> counted on the current JobRun -> the
-answer, or a `blingsync.bling.errors` exception:
+timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> `observers.RequestSent` (the job
+runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors` exception:
 - 401: refresh once (one process for all, see tokens.py), then retry; a second 401 raises
   BlingAuthError;
 - 429 `period: second` (another integration on the account uses part of the limit): the
   shared limiter halves every process's effective rate and pauses them a second (see
-  ratelimit.py), the 429 is counted (log WARNING, `bling_429` on the current JobRun), then
+  ratelimit.py), the 429 is reported (log WARNING, `observers.Throttled`: the job runner notes
+  `bling_429` on the current JobRun), then
   retry (bounded); `period: day`: BlingRateLimited(period="day") at once, and every process
   stops until tomorrow;
 - 5xx, timeouts, connection errors: retried with exponential backoff and full jitter
@@ -45,6 +46,7 @@ from blingsync.bling.http import (
     session_get,
     timeout_get,
 )
+from blingsync.bling.observers import RequestSent, Throttled, observers_notify
 from blingsync.bling.tokens import AccessToken, access_token_get, token_renew
 
 logger = logging.getLogger(__name__)
@@ -76,29 +78,12 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _rate_limited_noted(throttle: ratelimit.Throttle) -> None:
-    """Count a 429 on the current JobRun (`details`: bling_429, bling_rate_lowest)."""
-    from blingsync.jobrunner import job_current_context
-
-    ctx = job_current_context()
-    if ctx is None:
-        return
-    details = ctx.run.details
-    ctx.note("bling_429", int(details.get("bling_429") or 0) + 1)
-    lowest = details.get("bling_rate_lowest")
-    rate = round(throttle.rate_after, 2)
-    if lowest is None or rate < lowest:
-        ctx.note("bling_rate_lowest", rate)
-
-
 def _send(
     method: str, path: str, token: str, params: Params, json_body: Any
 ) -> tuple[requests.Response, ratelimit.Reservation]:
     """Wait for a rate-limit slot and send; returns the answer and the slot (with the
     failures in a row counted before it). The request is fully prepared before the wait, so
     it leaves the moment the slot comes (the limiter's precision depends on it)."""
-    from blingsync.jobrunner import api_call_recorded
-
     session = session_get()
     prepared = session.prepare_request(
         requests.Request(
@@ -115,7 +100,7 @@ def _send(
     )
     send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
     slot = ratelimit.ratelimit_slot_acquire()
-    api_call_recorded()
+    observers_notify(RequestSent(method=method, path=path))
     started = time.monotonic()
     response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
     logger.debug(
@@ -199,7 +184,14 @@ def api_request(
                     raise error
                 rate_limited += 1
                 throttle = ratelimit.ratelimit_throttled(reserved_us=slot.reserved_us)
-                _rate_limited_noted(throttle)
+                observers_notify(
+                    Throttled(
+                        method=method,
+                        path=path,
+                        rate_before=throttle.rate_before,
+                        rate_after=throttle.rate_after,
+                    )
+                )
                 logger.warning(
                     "bling %s %s: 429 per second (%s in the last hour); effective rate "
                     "%.2f -> %.2f/s, every process pauses %.1f s%s",

@@ -45,7 +45,7 @@ from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 
 from blingsync.bling.errors import BlingCircuitOpen, BlingRateLimited
-from blingsync.models import RateLimitBucket
+from blingsync.bling.models import RateLimitBucket
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from blingsync.audit import audit_begin, audit_complete
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingUnavailable
 from blingsync.bling.http import (
     api_url,
@@ -41,8 +40,15 @@ from blingsync.bling.http import (
     session_get,
     timeout_get,
 )
-from blingsync.bling.types import TokenBundle
-from blingsync.connection import (
+from blingsync.bling.models import BlingConnection
+from blingsync.bling.observers import (
+    RequestSent,
+    TokenRefreshFailed,
+    TokenRefreshFinished,
+    TokenRefreshStarted,
+    observers_notify,
+)
+from blingsync.bling.token_store import (
     Status,
     connection_access_token,
     connection_lease_claim,
@@ -53,7 +59,7 @@ from blingsync.connection import (
     connection_require,
     connection_tokens_store,
 )
-from blingsync.models import AuditLog, BlingConnection
+from blingsync.bling.types import TokenBundle
 
 logger = logging.getLogger(__name__)
 
@@ -180,15 +186,9 @@ def token_renew(*, stale: AccessToken, reason: str) -> AccessToken:
 def _refresh_holding_lease(*, conn: BlingConnection, owner: str, reason: str) -> AccessToken:
     refresh_cipher = conn.refresh_token_encrypted
     refresh_token = connection_refresh_token(conn)
-    before = {"expires_at": conn.expires_at.isoformat() if conn.expires_at else None}
-    entry = audit_begin(
-        action=AuditLog.Action.TOKEN_REFRESHED,
-        dry_run=False,
-        before=before,
-        reason=reason,
-        reason_rule="token.refreshed",
-        reason_data={"why": reason},
-    )
+    # Observers (the app's audit) record the intent before the call, the outcome after.
+    started = TokenRefreshStarted(reason=reason, expires_at_before=conn.expires_at)
+    observers_notify(started)
     try:
         if not refresh_token:
             raise BlingNotConnected(
@@ -197,12 +197,12 @@ def _refresh_holding_lease(*, conn: BlingConnection, owner: str, reason: str) ->
         bundle = token_request(grant_type="refresh_token", refresh_token=refresh_token)
     except BlingError as exc:
         return _refresh_failed(
-            conn=conn, owner=owner, entry=entry, exc=exc, refresh_cipher=refresh_cipher
+            conn=conn, owner=owner, started=started, exc=exc, refresh_cipher=refresh_cipher
         )
     # Persist (with the rotated refresh token) before the new access token is used anywhere.
     connection_tokens_store(connection=conn, bundle=bundle, refreshed=True)
-    audit_complete(
-        entry, ok=True, after={"expires_at": bundle.expires_at.isoformat(), "scope": bundle.scope}
+    observers_notify(
+        TokenRefreshFinished(started=started, expires_at=bundle.expires_at, scope=bundle.scope)
     )
     logger.info("bling token refreshed (%s), expires at %s", reason, bundle.expires_at)
     return _snapshot(conn)
@@ -212,12 +212,12 @@ def _refresh_failed(
     *,
     conn: BlingConnection,
     owner: str,
-    entry: AuditLog,
+    started: TokenRefreshStarted,
     exc: BlingError,
     refresh_cipher: str,
 ) -> AccessToken:
     text = str(exc)
-    audit_complete(entry, ok=False, error=text)
+    observers_notify(TokenRefreshFailed(started=started, error=text))
     status = exc.status
     ip_block = status == 403 and exc.error_type.upper() == "FORBIDDEN"
     refused = isinstance(exc, BlingNotConnected) or (
@@ -257,15 +257,13 @@ def _refresh_failed(
 def token_request(**form: str) -> TokenBundle:
     """One POST to the token endpoint (form body, Basic auth, `enable-jwt: 1`); never retried
     here. Raises the parsed BlingError on an error answer, BlingUnavailable on no answer."""
-    from blingsync.jobrunner import api_call_recorded
-
     if not settings.BLING_CLIENT_ID or not settings.BLING_CLIENT_SECRET:
         raise BlingNotConnected(
             status=None,
             error_type="not_configured",
             message="BLING_CLIENT_ID e BLING_CLIENT_SECRET não estão configurados.",
         )
-    api_call_recorded()
+    observers_notify(RequestSent(method="POST", path="oauth/token"))
     try:
         response = session_get().post(
             api_url("oauth/token"),

@@ -246,7 +246,8 @@ def test_inactive_users_and_users_without_an_address_get_nothing(
         perms=[("alerts", "receive_alerts")],
     )
     fake_bling.revoke_refresh_tokens()
-    from blingsync.connection import connection_get, connection_mark_needs_reconnect
+    from blingsync.bling.token_store import connection_mark_needs_reconnect
+    from blingsync.connection import connection_get
 
     run_after_commit(connection_mark_needs_reconnect, connection=connection_get(), error="x")
     assert [m.to for m in mail.outbox] == [["direta@loja.example"]]

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertPreference, AlertThrottle
 from blingsync.alerts.services import MAX_ATTEMPTS, alert_message_send, alerts_check_all
-from blingsync.connection import connection_get, connection_mark_needs_reconnect
+from blingsync.bling.token_store import connection_mark_needs_reconnect
+from blingsync.connection import connection_get
 from blingsync.jobrunner import job_run_now
 from blingsync.models import BlingConnection, JobRun
 from tests.alerts.conftest import staff

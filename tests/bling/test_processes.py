@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from blingsync.connection import connection_refresh_token
+from blingsync.bling.token_store import connection_refresh_token
 from blingsync.models import BlingConnection
 from tests.bling.processes import workers_run
 

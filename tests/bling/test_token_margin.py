@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _connect_with_lifetime(fake_bling, seconds: int) -> BlingConnection:
+    from blingsync.bling.token_store import connection_get_or_create, connection_tokens_store
     from blingsync.bling.types import TokenBundle
-    from blingsync.connection import connection_get_or_create, connection_tokens_store
 
     fake_bling.expires_in = seconds
     tokens = fake_bling.issue_tokens()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingNotConnected, BlingUnavailable
 from blingsync.bling.token_crypto import token_decrypt, token_encrypt
-from blingsync.connection import connection_refresh_token
+from blingsync.bling.token_store import connection_refresh_token
 from blingsync.jobrunner import job_run_now
 from blingsync.models import AuditLog, BlingConnection, JobRun
 
@@ -112,7 +112,7 @@ def test_a_transient_refresh_failure_cools_down_instead_of_retrying(fake_bling, 
 
 def test_a_stale_refusal_after_a_lost_race_keeps_the_connection(fake_bling, bling_connected):
     """Another process rotated the refresh token while ours was being refused."""
-    from blingsync.connection import connection_mark_needs_reconnect
+    from blingsync.bling.token_store import connection_mark_needs_reconnect
 
     conn = BlingConnection.objects.get()
     used = conn.refresh_token_encrypted

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from blingsync.connection import connection_access_token
+from blingsync.bling.token_store import connection_access_token
 from blingsync.models import BlingConnection
 
 

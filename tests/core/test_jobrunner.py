@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from blingsync import jobrunner
 from blingsync.audit import audit_begin
+from blingsync.bling.observers import RequestSent, observers_notify
 from blingsync.jobrunner import JobSpec, job_run_create, job_run_execute, job_run_now
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 
@@ -25,7 +26,8 @@ def handler(monkeypatch):
         ctx.count("seen", 3)
         ctx.count("changed")
         ctx.skip("no_category", 2)
-        jobrunner.api_call_recorded()
+        # What the Bling client reports for each request it sends (counted on the run).
+        observers_notify(RequestSent(method="GET", path="/produtos"))
         audit_begin(action=AuditLog.Action.CODE_ASSIGNED, dry_run=ctx.dry_run, code="X00001")
 
     spec = JobSpec(kind="categories", handler=record)

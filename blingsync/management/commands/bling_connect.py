@@ -13,12 +13,11 @@ from django.utils.translation import gettext as _
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError
-from blingsync.bling.oauth import (
+from blingsync.bling.oauth import oauth_authorize_url, oauth_state_new
+from blingsync.connect.services import (
     CodeAlreadyUsed,
     CompanyChangeNeedsConfirmation,
     bling_connect_with_code,
-    oauth_authorize_url,
-    oauth_state_new,
 )
 from blingsync.models import AuditLog
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from blingsync.bling.token_crypto import TokenDecryptError
-from blingsync.connection import connection_tokens_reencrypt
+from blingsync.bling.token_store import connection_tokens_reencrypt
 
 
 class Command(BaseCommand):

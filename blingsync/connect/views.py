@@ -30,16 +30,15 @@ from django.views.decorators.http import require_POST
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingUnavailable
-from blingsync.bling.oauth import (
+from blingsync.bling.oauth import oauth_authorize_url, oauth_state_new
+from blingsync.bling.token_crypto import TokenDecryptError
+from blingsync.connect.services import (
     CodeAlreadyUsed,
     CompanyChange,
     CompanyChangeNeedsConfirmation,
     bling_connect_company_change_confirm,
     bling_connect_with_code,
-    oauth_authorize_url,
-    oauth_state_new,
 )
-from blingsync.bling.token_crypto import TokenDecryptError
 from blingsync.connection import connection_get
 from blingsync.models import AuditLog
 from blingsync.permissions import CONNECT_BLING, permission_require

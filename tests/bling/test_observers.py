@@ -1,0 +1,47 @@
+"""The client's observer hook: the app's subscriptions are wired at start, and a subscriber
+that fails never breaks the Bling call that reported the event."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from blingsync.bling import observers
+from blingsync.bling.client import api_request
+from blingsync.bling.observers import RequestSent, observers_notify
+from blingsync.jobrunner import bling_request_counted
+
+
+@pytest.fixture
+def failing_subscriber():
+    def explode(event: RequestSent) -> None:
+        raise RuntimeError("subscriber broke")
+
+    observers.observers_subscribe(RequestSent, explode)
+    yield explode
+    observers.observers_unsubscribe(RequestSent, explode)
+
+
+def test_the_job_runner_is_subscribed_when_django_starts():
+    assert bling_request_counted in observers._subscribers[RequestSent]
+
+
+def test_subscribing_twice_calls_the_subscriber_once():
+    seen: list[RequestSent] = []
+    observers.observers_subscribe(RequestSent, seen.append)
+    observers.observers_subscribe(RequestSent, seen.append)
+    try:
+        observers_notify(RequestSent(method="GET", path="/produtos"))
+    finally:
+        observers.observers_unsubscribe(RequestSent, seen.append)
+    assert seen == [RequestSent(method="GET", path="/produtos")]
+
+
+def test_a_failing_subscriber_is_logged_and_the_call_goes_on(
+    fake_bling, bling_connected, failing_subscriber, caplog
+):
+    with caplog.at_level(logging.ERROR, logger="blingsync.bling.observers"):
+        body = api_request("GET", "/empresas/me/dados-basicos")
+    assert body["data"]
+    assert "subscriber broke" in caplog.text
