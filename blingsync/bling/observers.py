@@ -107,9 +107,15 @@ def observers_unsubscribe(event_type: type[Event], handler: Callable[[Event], No
             handlers.remove(handler)
 
 
-def observers_notify(event: object) -> None:
-    """Hand `event` to its subscribers; never raises."""
+def observers_notify(event: object, *, strict: bool = False) -> None:
+    """Hand `event` to its subscribers. A subscriber's error is logged and the Bling call
+    goes on, except with `strict=True`: for an intent that must be recorded before the call
+    (the audit of a token refresh, a write to Bling), the error propagates and the call is
+    not made, as when the audit was written here directly."""
     for handler in tuple(_subscribers.get(type(event), ())):
+        if strict:
+            handler(event)
+            continue
         try:
             handler(event)
         except Exception:

@@ -186,9 +186,10 @@ def token_renew(*, stale: AccessToken, reason: str) -> AccessToken:
 def _refresh_holding_lease(*, conn: BlingConnection, owner: str, reason: str) -> AccessToken:
     refresh_cipher = conn.refresh_token_encrypted
     refresh_token = connection_refresh_token(conn)
-    # Observers (the app's audit) record the intent before the call, the outcome after.
+    # Observers (the app's audit) record the intent before the call, the outcome after; an
+    # intent that cannot be recorded stops the refresh before Bling is asked (strict).
     started = TokenRefreshStarted(reason=reason, expires_at_before=conn.expires_at)
-    observers_notify(started)
+    observers_notify(started, strict=True)
     try:
         if not refresh_token:
             raise BlingNotConnected(

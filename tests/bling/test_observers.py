@@ -9,7 +9,7 @@ import pytest
 
 from blingsync.bling import observers
 from blingsync.bling.client import api_request
-from blingsync.bling.observers import RequestSent, observers_notify
+from blingsync.bling.observers import RequestSent, TokenRefreshStarted, observers_notify
 from blingsync.jobrunner import bling_request_counted
 
 
@@ -45,3 +45,29 @@ def test_a_failing_subscriber_is_logged_and_the_call_goes_on(
         body = api_request("GET", "/empresas/me/dados-basicos")
     assert body["data"]
     assert "subscriber broke" in caplog.text
+
+
+def test_a_refresh_whose_intent_cannot_be_audited_never_reaches_bling(fake_bling, bling_connected):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blingsync.bling.tokens import token_refresh_if_due
+    from blingsync.models import AuditLog, BlingConnection
+
+    def audit_down(event: TokenRefreshStarted) -> None:
+        raise RuntimeError("audit table unavailable")
+
+    BlingConnection.objects.update(expires_at=timezone.now() + timedelta(minutes=1))
+    before = BlingConnection.objects.get()
+    observers.observers_subscribe(TokenRefreshStarted, audit_down)
+    try:
+        with pytest.raises(RuntimeError, match="audit table unavailable"):
+            token_refresh_if_due(margin=timedelta(minutes=5))
+    finally:
+        observers.observers_unsubscribe(TokenRefreshStarted, audit_down)
+    assert fake_bling.token_calls == []
+    after = BlingConnection.objects.get()
+    assert after.refresh_token_encrypted == before.refresh_token_encrypted
+    refreshed = AuditLog.objects.filter(action=AuditLog.Action.TOKEN_REFRESHED)
+    assert not refreshed.filter(outcome=AuditLog.Outcome.OK).exists()
