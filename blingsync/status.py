@@ -86,8 +86,10 @@ def queue_backlog() -> int | None:
         from django_q.brokers import get_broker
 
         return get_broker().queue_size()
-    except Exception:
-        logger.exception("could not read the task queue size")
+    except Exception as exc:
+        # A warning without the traceback: /health/ is polled by load balancers, and a broker
+        # that is down would otherwise fill the log with the same stack every few seconds.
+        logger.warning("could not read the task queue size: %s", type(exc).__name__)
         return None
 
 

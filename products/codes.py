@@ -15,8 +15,9 @@ Guarantees and how they hold:
 - Dry-run computes and audits (`would_do`) the code the product *would* get by peeking at the
   counters; nothing is written to Bling and no counter is consumed.
 
-`product_code_ensure` is the entry point of webhook processing; the code sweep
-(`products/code_sweep.py`) feeds whole list pages to `codes_apply`.
+`product_code_ensure` serves one product (a product event, routed by `products.changes`);
+the code sweep (`products/code_sweep.py`) feeds whole list pages to `codes_apply`. Both take
+`dry_run` from their caller (the entry point resolved it with `runtime.run_mode_resolve`).
 """
 
 from __future__ import annotations

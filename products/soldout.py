@@ -1,7 +1,7 @@
 """Sold-out products: gather the facts, ask the rule (`products.soldout_rules`), apply it.
 
-Two ways in, one path: `product_stock_evaluate` (webhook processing: one product, re-read
-from Bling) and the stock sweep (`products.stock_sweep`: many products, listed with filters)
+Two ways in, one path: `product_stock_evaluate` (one product, re-read from Bling: the
+debounced evaluation of `products.stock_evaluations` and the admin's "Reavaliar agora") and the stock sweep (`products.stock_sweep`: many products, listed with filters)
 both end in `soldout_process`, which
 - loads each product's evidence from the ledger and its `ProductStockState` in bulk,
 - decides with the pure rule,
