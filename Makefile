@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format
+.PHONY: run test lint typecheck format
 
 run: $(VENV)/.run-deps
 	./scripts/run.sh
@@ -14,6 +14,11 @@ test: $(VENV)/.dev-deps
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs; the paths and options are in pyproject.toml ([tool.mypy]). The
+# Django plugin imports tests.settings, which needs no .env.
+typecheck: $(VENV)/.dev-deps
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff format .

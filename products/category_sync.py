@@ -43,7 +43,7 @@ class CategorySyncResult:
 
 
 def _full_path(cat_id: int, fetched: dict[int, BlingCategory]) -> str:
-    names = []
+    names: list[str] = []
     seen: set[int] = set()
     current: int | None = cat_id
     while current and current in fetched and current not in seen and len(names) < MAX_DEPTH:

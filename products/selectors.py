@@ -43,11 +43,11 @@ def category_nodes_load() -> dict[int, CategoryNode]:
     """
     by_id: dict[int, RuleSettings] = {}
     by_name: dict[str, RuleSettings] = {}
-    for rule in CategoryRule.objects.all().order_by("id"):
-        if rule.category_id is not None:
-            by_id[rule.category_id] = _settings(rule)
-        elif rule.name_match.strip():
-            by_name.setdefault(name_key(rule.name_match), _settings(rule))
+    for row in CategoryRule.objects.all().order_by("id"):
+        if row.category_id is not None:
+            by_id[row.category_id] = _settings(row)
+        elif row.name_match.strip():
+            by_name.setdefault(name_key(row.name_match), _settings(row))
     nodes: dict[int, CategoryNode] = {}
     for cat in Category.objects.all().only(
         "id", "description", "parent_id", "full_path", "removed_at"

@@ -1,4 +1,5 @@
-"""Shared fixtures: the fake Bling server (real HTTP on loopback) wired into settings."""
+"""Shared fixtures (the fake Bling server on loopback, wired into settings; staff of each role)
+and the `postgres` marker's skip on other databases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ if TYPE_CHECKING:
 FAKE_CLIENT_ID = "test-client-id"
 FAKE_CLIENT_SECRET = "test-client-secret"
 FAKE_REDIRECT_URI = "http://testserver/bling/callback/"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` need real row locks and concurrent writers: on another database
+    (SQLite) they are skipped, as the marker's description in pyproject.toml says."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"postgres: needs PostgreSQL, this run uses {connection.vendor}")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

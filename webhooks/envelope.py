@@ -181,7 +181,7 @@ def envelope_assess(*, body: bytes, connected_company: str, now: datetime) -> En
     key = body_key(body)
 
     def ignored(reason: str, detail: str, **known: Any) -> Envelope:
-        fields = {
+        fields: dict[str, Any] = {
             "event_id": key,
             "event_type": "",
             "company_id": "",

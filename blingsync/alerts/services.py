@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -190,7 +191,7 @@ def _send_failed(message: AlertMessage, exc: Exception) -> str:
     AlertMessage.objects.filter(pk=message.pk, claimed_at=message.claimed_at).update(
         status=Status.FAILED, error=error, next_attempt_at=next_at
     )
-    if final:
+    if next_at is None:  # `final`, spelled so that the type checker knows next_at below
         _throttle_forget(kind=message.kind, fingerprint=message.facts.get("_fingerprint", ""))
         logger.error(
             "alert message %s (%s) not sent, giving up: %s", message.pk, message.kind, error
@@ -274,8 +275,8 @@ def alerts_check_all(*, now: datetime | None = None) -> dict[str, int]:
     failing is logged and does not stop the others. Returns messages raised/sent per part."""
     now = now or timezone.now()
     done: dict[str, int] = {}
-    parts: list[tuple[str, Callable[[], object]]] = [
-        (kind, lambda kind=kind: alert_check(kind=kind, now=now)) for kind in CHECKS
+    parts: list[tuple[str, Callable[[], list[AlertMessage]]]] = [
+        (kind, partial(alert_check, kind=kind, now=now)) for kind in CHECKS
     ]
     parts.append((AlertKind.DAILY_SUMMARY, lambda: daily_summary_send_if_due(now=now)))
     for name, part in parts:

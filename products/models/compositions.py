@@ -7,10 +7,20 @@ product of `formato` "E" (one detail call per composition product per sweep at m
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-_AMOUNT = {"max_digits": 14, "decimal_places": 4}
+
+class _DecimalSize(TypedDict):
+    """A DecimalField's size, typed so that `**_AMOUNT` type-checks field by field."""
+
+    max_digits: int
+    decimal_places: int
+
+
+_AMOUNT: _DecimalSize = {"max_digits": 14, "decimal_places": 4}
 
 
 class Composition(models.Model):

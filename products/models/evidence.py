@@ -9,12 +9,22 @@ blingsync itself deactivated it (only those are ever reactivated).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-_AMOUNT = {"max_digits": 14, "decimal_places": 4}
+
+class _DecimalSize(TypedDict):
+    """A DecimalField's size, typed so that `**_AMOUNT` type-checks field by field."""
+
+    max_digits: int
+    decimal_places: int
+
+
+_AMOUNT: _DecimalSize = {"max_digits": 14, "decimal_places": 4}
 
 
 class StockMovement(models.Model):

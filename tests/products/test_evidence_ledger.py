@@ -197,8 +197,6 @@ def test_a_webhook_and_the_sweep_replacing_one_order_at_once_leave_one_set_of_li
     from blingsync.bling.types import Order, OrderItem
     from products.evidence import order_lines_replace
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (real concurrent writers)")
     order = Order(
         id=20000000001,
         number="1",

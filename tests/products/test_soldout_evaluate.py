@@ -267,8 +267,6 @@ def test_concurrent_evaluations_of_one_product_agree(fake_bling, bling_connected
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (real concurrent writers)")
     tree = tree_mirror(fake_bling)
     mode_live()
     pid = restocked(fake_bling, tree.memoria, 1)

@@ -5,15 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
 
 URL = "/webhooks/bling/"
-
-
-def postgres_only():
-    return pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (real concurrent writers)"
-    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from webhooks.inbox import webhook_receive
 from webhooks.models import WebhookEvent
 from webhooks.selectors import signature_failures_count
 
-from .conftest import URL, postgres_only
+from .conftest import URL
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +162,6 @@ def test_it_answers_over_real_http(live_server, fake_bling):
     assert status == 401
 
 
-@postgres_only()
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_copies_at_the_same_instant_make_one_event_processed_once(fake_bling):
