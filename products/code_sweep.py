@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from typing import cast
 
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingNotFound
@@ -188,7 +190,8 @@ def _page_targets(
             continue
         state.seen_ids.add(product.id)
         state.ctx.count("seen")
-        if product.is_variation:
+        # `parent_id is not None` is what `is_variation` tests; spelled out so mypy narrows it.
+        if product.parent_id is not None:
             state.listed_variation_parents.add(product.parent_id)
         elif product.format == ProductFormat.WITH_VARIATIONS:
             state.parents[product.id] = decision
@@ -213,11 +216,16 @@ def _sweep_category(
     the sold-out and never-stocked ones); it also splits a `since` older than a year into
     the one-year spans Bling accepts."""
     ctx = state.ctx
-    items = catalog.products_all_stock_iter(
-        page_size=page_size,
-        criterio=catalog.PRODUCTS_ALL,
-        category_id=node.id,
-        changed_since=ctx.since,
+    # cast: `products_all_stock_iter` is a generator function annotated `Iterator`; we
+    # close it when stopping early.
+    items = cast(
+        Generator[BlingProduct, None, None],
+        catalog.products_all_stock_iter(
+            page_size=page_size,
+            criterio=catalog.PRODUCTS_ALL,
+            category_id=node.id,
+            changed_since=ctx.since,
+        ),
     )
     batch: list[BlingProduct] = []
     for product in items:

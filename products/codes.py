@@ -310,7 +310,11 @@ def _codes_in_use(codes: Iterable[str]) -> dict[str, set[int]]:
 
 
 def _mark(assignment: CodeAssignment, status: str, error: str = "") -> None:
-    values = {"status": status, "error": error[:4000], "write_claimed_until": None}
+    values: dict[str, object] = {
+        "status": status,
+        "error": error[:4000],
+        "write_claimed_until": None,
+    }
     if status == Status.APPLIED:
         values["applied_at"] = timezone.now()
     CodeAssignment.objects.filter(pk=assignment.pk).update(**values)
@@ -420,9 +424,12 @@ def _write_claim(assignment: CodeAssignment) -> bool:
 def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     target = item.target
     pid = target.product_id
-    if not dry_run and not _write_claim(item.assignment):
-        # Another process (a webhook and a sweep at once) is writing it, or just did.
-        return CodeResult(pid, SKIPPED, item.code, reason=BEING_WRITTEN)
+    if not dry_run:
+        # Only a dry-run peek has no assignment (see `_Item`): a live item always carries one.
+        assert item.assignment is not None
+        if not _write_claim(item.assignment):
+            # Another process (a webhook and a sweep at once) is writing it, or just did.
+            return CodeResult(pid, SKIPPED, item.code, reason=BEING_WRITTEN)
     entry = audit_begin(
         action=AuditLog.Action.CODE_ASSIGNED,
         dry_run=dry_run,
@@ -438,6 +445,7 @@ def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     if dry_run:
         return CodeResult(pid, WOULD_CODE, item.code)
     assignment = item.assignment
+    assert assignment is not None  # a live item (see above)
     CodeAssignment.objects.filter(pk=assignment.pk).update(attempts=F("attempts") + 1)
     try:
         catalog.product_code_set(product_id=pid, code=item.code)
@@ -490,7 +498,8 @@ def product_code_ensure(
         except BlingNotFound:
             return CodeResult(product_id, SKIPPED, reason=PRODUCT_NOT_FOUND)
     category_id = product.category_id
-    if product.is_variation and not category_id:
+    # `parent_id is not None` is what `is_variation` tests; spelled out so mypy narrows it.
+    if product.parent_id is not None and not category_id:
         try:
             category_id = catalog.product_get(product_id=product.parent_id).category_id
         except BlingNotFound:
@@ -504,7 +513,7 @@ def product_code_ensure(
 
     members = [product] if product.is_variation else [product, *product.variations]
     parent_of = {v.id: product.id for v in product.variations}
-    if product.is_variation:
+    if product.parent_id is not None:  # a variation (as above)
         parent_of[product.id] = product.parent_id
     results: dict[int, CodeResult] = {}
     targets: list[CodeTarget] = []

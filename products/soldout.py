@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -444,7 +444,9 @@ def _evidence_load(
     return movements, sales
 
 
-def sales_one_per_sale(*, sales: list[Sale], order_of_invoice: dict[int, int]) -> list[Sale]:
+def sales_one_per_sale(
+    *, sales: list[Sale], order_of_invoice: Mapping[int, int | None]
+) -> list[Sale]:
     """An order and the invoice issued from it are one sale: within such a pair (or any
     group sharing one order) one document counts, the order when it counts, else the
     counted document with the largest quantity; the others are kept, marked `same_sale_as`,

@@ -107,6 +107,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("situação"), ordering="status")
     def status_label(self, obj: WebhookEvent) -> str:
         if obj.retry_scheduled:
+            assert obj.next_attempt_at is not None  # what `retry_scheduled` means
             return _("falhou, nova tentativa às %(when)s") % {
                 "when": obj.next_attempt_at.strftime("%H:%M:%S")
             }

@@ -120,5 +120,9 @@ def events_reprocess(*, event_ids: list[int], queue: bool = True) -> int:
             recover_at=timezone.now() + QUEUE_GRACE,
         )
         for pk in ids if queue else []:
-            transaction.on_commit(lambda pk=pk: event_enqueue(event_pk=pk))
+            # A def, not a lambda, so mypy can type it; the default binds this loop's pk.
+            def enqueue(pk: int = pk) -> None:
+                event_enqueue(event_pk=pk)
+
+            transaction.on_commit(enqueue)
     return len(ids)

@@ -160,6 +160,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
     busy = isinstance(exc, ProductBeingWritten)
     final = not busy and event.attempts >= MAX_ATTEMPTS
     now = timezone.now()
+    next_at: datetime | None  # None exactly when final
     if busy:
         next_at = now + BUSY_RETRY
     else:
@@ -172,7 +173,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
         last_error=error,
         next_attempt_at=next_at,
         # Its one-off schedule runs the retry; recovery steps in if that schedule is lost.
-        recover_at=None if final else next_at + QUEUE_GRACE,
+        recover_at=None if next_at is None else next_at + QUEUE_GRACE,  # None when final
     )
     if final:
         alert_event_failed()
@@ -185,6 +186,7 @@ def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None)
             exc_info=not isinstance(exc, (BlingError, ProductBeingWritten)),  # our bugs only
         )
         return "failed"
+    assert next_at is not None  # not final: a retry time was set above
     event_enqueue_at(event_pk=event.pk, when=next_at)
     logger.warning(
         "webhook event %s (%s) failed (attempt %d), retry at %s: %s",

@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from blingsync.audit import audit_record
@@ -177,7 +178,8 @@ class CategoryAdmin(admin.ModelAdmin):
         "effective_policy",
         "effective_deactivation",
     ]
-    fields = readonly_fields
+    # A copy: django-stubs types `fields` (groups of names) apart from `readonly_fields`.
+    fields = list(readonly_fields)
     inlines = [CategoryRuleInline]
     actions = ["sync_now"]
 
@@ -288,7 +290,7 @@ class CategoryRuleAdmin(admin.ModelAdmin):
         return request.user.has_perm(EDIT_RULES)
 
     @admin.display(description=_("prefixo efetivo"))
-    def effective_prefix(self, obj: CategoryRule) -> str:
+    def effective_prefix(self, obj: CategoryRule) -> str | Promise:
         if obj.category_id is None:
             return _("(categoria ainda não espelhada)")
         return _effective(obj.category_id).prefix or "—"

@@ -43,6 +43,8 @@ class CodeCounterForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # ModelForm.clean returns `cleaned_data`, never None (django-stubs allows a form's None).
+        assert cleaned is not None
         prefix = cleaned.get("prefix") or (self.instance.prefix if self.instance.pk else "")
         value = cleaned.get("last_value")
         if prefix and value is not None:

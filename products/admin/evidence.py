@@ -8,12 +8,15 @@ automatic reactivation.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +40,7 @@ _AUDIT_ACTIONS = (
 )
 
 
-def _changelist(model: str, **params: object) -> str:
+def _changelist(model: str, **params: str | int) -> str:
     return reverse(f"admin:{model}_changelist") + "?" + urlencode(params)
 
 
@@ -192,7 +195,8 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         ),
     ]
     # Everything shown is evidence or a past decision: read-only, listed once (above).
-    readonly_fields = [name for _title, box in fieldsets for name in box["fields"]]
+    # cast: each entry of these fieldsets is one field name (django-stubs also allows groups).
+    readonly_fields = [cast(str, name) for _title, box in fieldsets for name in box["fields"]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -270,7 +274,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             SaleLine.objects.filter(bling_product_id=obj.bling_product_id)[:_EVIDENCE_ROWS]
         )
         orders = _order_numbers({line.sale_order_id for line in lines if line.sale_order_id})
-        rows = [
+        rows: list[tuple] = [
             (
                 line.order_date,
                 sale_document(line),
@@ -319,13 +323,15 @@ class ProductStockStateAdmin(admin.ModelAdmin):
 
         ids = list(queryset.values_list("bling_product_id", flat=True))
         for pid in ids:
-            transaction.on_commit(
-                lambda pid=pid: async_task(
+            # A def, not a lambda, so mypy can type it; the default binds this loop's pid.
+            def enqueue(pid: int = pid) -> None:
+                async_task(
                     "products.tasks.stock_evaluate_task",
                     product_id=pid,
                     task_name=f"stock-evaluate-{pid}",
                 )
-            )
+
+            transaction.on_commit(enqueue)
         self.message_user(
             request,
             ngettext(
@@ -415,7 +421,7 @@ def _order_numbers(order_ids: set[int]) -> dict[int, str]:
     return {oid: number or str(oid) for oid, number in rows.values_list("order_id", "order_number")}
 
 
-def _sale_counts(line: SaleLine, orders: dict[int, str]) -> str:
+def _sale_counts(line: SaleLine, orders: dict[int, str]) -> str | Promise:
     if line.sale_order_id:
         number = orders.get(line.sale_order_id, str(line.sale_order_id))
         return _("uma venda com o pedido nº %(numero)s (contada uma vez)") % {"numero": number}

@@ -13,8 +13,9 @@ from products.models import Composition, CompositionPart
 
 class CompositionPartInline(admin.TabularInline):
     model = CompositionPart
-    fields = ["bling_product_id", "quantity"]
-    readonly_fields = fields
+    readonly_fields = ["bling_product_id", "quantity"]
+    # A copy: django-stubs types `fields` (groups of names) apart from `readonly_fields`.
+    fields = list(readonly_fields)
     extra = 0
     can_delete = False
 
@@ -28,8 +29,8 @@ class CompositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["stock_type", "posting"]
     search_fields = ["=bling_product_id", "code", "name", "=parts__bling_product_id"]
     search_help_text = _("Busque pelo id do kit ou de um componente, pelo código ou pelo nome.")
-    fields = ["bling_product_id", "code", "name", "stock_type", "posting", "read_at"]
-    readonly_fields = fields
+    readonly_fields = ["bling_product_id", "code", "name", "stock_type", "posting", "read_at"]
+    fields = list(readonly_fields)  # a copy, as above
     inlines = [CompositionPartInline]
 
     def get_queryset(self, request: HttpRequest):
