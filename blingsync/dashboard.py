@@ -251,7 +251,9 @@ def chart_build(
         for i, day in enumerate(days)
         if i % 5 == 0 or i == len(days) - 1
     ]
-    totals = {action: sum(per_action.get(action, {}).values()) for action, _l, _c in CHART_SERIES}
+    totals: dict[str, int] = {
+        action: sum(per_action.get(action, {}).values()) for action, _l, _c in CHART_SERIES
+    }
     legend = [(str(label), color, totals[action]) for action, label, color in CHART_SERIES]
     return Chart(
         width=width,

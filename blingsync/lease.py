@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol
 
 from django.db import connections, models
 from django.utils import timezone
@@ -27,17 +28,24 @@ LEASE = timedelta(seconds=60)
 RENEW_EVERY = timedelta(seconds=15)
 
 
+class _Leased(Protocol):
+    """A model with a claim: its rows are reached through Django's default `objects` manager
+    (a bare `type[Model]` does not promise one)."""
+
+    objects: ClassVar[models.Manager[Any]]
+
+
 def lease_end(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + LEASE
 
 
-def lease_renew(*, model: type[models.Model], pk: int, token: datetime) -> bool:
+def lease_renew(*, model: type[_Leased], pk: int, token: datetime) -> bool:
     """Extend the lease of a claim still held with `token`; False when it was lost."""
     return bool(model.objects.filter(pk=pk, claimed_at=token).update(recover_at=lease_end()))
 
 
 @contextmanager
-def lease_kept(*, model: type[models.Model], pk: int, token: datetime | None) -> Iterator[None]:
+def lease_kept(*, model: type[_Leased], pk: int, token: datetime | None) -> Iterator[None]:
     """Renew the claim on `model` row `pk` (held with `token`) while the block runs."""
     if token is None:
         yield

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -42,7 +42,8 @@ class BlingConnectionAdmin(admin.ModelAdmin):
         "last_refresh_ok",
         "last_refresh_error",
     ]
-    readonly_fields = [f for f in fields if f != "name"]
+    # Plain names only (no groups); django-stubs types `fields` as possibly grouped.
+    readonly_fields = [f for f in cast("list[str]", fields) if f != "name"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

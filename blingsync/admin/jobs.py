@@ -7,7 +7,7 @@ Everything that takes time is queued (`job_run_queue`), never run inside the req
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -77,6 +77,8 @@ class RunNowForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # Form.clean returns cleaned_data; django-stubs allows None for overrides.
+        assert cleaned is not None
         if cleaned.get("full") and cleaned.get("kind") not in job_kinds_full():
             raise forms.ValidationError(
                 _("Este tipo de tarefa não tem varredura incremental: ela é sempre completa.")
@@ -128,7 +130,9 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "error",
         "audit_entries_display",
     ]
-    readonly_fields = fields
+    # Plain names only (no groups), so the same list serves as readonly_fields; django-stubs
+    # types `fields` as possibly grouped.
+    readonly_fields = cast("list[str]", fields)
 
     @admin.display(description=_("situação"), ordering="status")
     def status_display(self, obj: JobRun) -> str:
@@ -331,7 +335,9 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     return HttpResponseRedirect(next_url)
                 return redirect("admin:blingsync_jobrun_changelist")
             for error in form.errors.values():
-                self.message_user(request, " ".join(error), messages.ERROR)
+                # Iterating an ErrorList renders each ValidationError as its str message;
+                # django-stubs types the items as they are stored (ValidationError | str).
+                self.message_user(request, " ".join(error), messages.ERROR)  # type: ignore[arg-type]
         settings_row = RuntimeSettings.load()
         context = {
             **self.admin_site.each_context(request),

@@ -3,7 +3,7 @@ its own permission, and the sweep and event settings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,7 +18,11 @@ from blingsync.permissions import CHANGE_MODE, permission_require
 from blingsync.runtime import mode_set
 from blingsync.sweep_cursor import sweep_full_request
 
-MODE_EXPLANATIONS = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# By the plain value too: a `Mode` is a str, and the form's choices are the plain values.
+MODE_EXPLANATIONS: dict[str, StrOrPromise] = {
     RuntimeSettings.Mode.DRY_RUN: _(
         "Simulação (dry-run): tudo é calculado e registrado na auditoria como 'faria'; "
         "nada é escrito no Bling e nenhum contador é consumido."
@@ -97,13 +101,17 @@ class RuntimeSettingsForm(forms.ModelForm):
             )
         if "mode" not in self.fields:
             return  # read-only for a user who may not change the mode
-        self.fields["mode"].choices = [
+        # The model field has choices, so its form field is a (typed) choice field.
+        mode_field = cast(forms.ChoiceField, self.fields["mode"])
+        mode_field.choices = [
             (value, MODE_EXPLANATIONS[value]) for value in RuntimeSettings.Mode.values
         ]
-        self.fields["mode"].help_text = ""
+        mode_field.help_text = ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # ModelForm.clean returns cleaned_data; django-stubs allows None for overrides.
+        assert cleaned is not None
         switching_to_live = (
             cleaned.get("mode") == RuntimeSettings.Mode.LIVE
             and self.initial.get("mode") != RuntimeSettings.Mode.LIVE

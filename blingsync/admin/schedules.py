@@ -3,6 +3,8 @@ runs, and only when and how often editable."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
@@ -14,6 +16,9 @@ from django_q.models import Schedule
 
 from blingsync.models import JobRun
 from blingsync.schedules import JOB_FUNC, SCHEDULES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SCHEDULE_LABELS = {
     "name": (_("nome"), _("Identifica o agendamento; não altere os de blingsync.")),
@@ -77,7 +82,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
         return False
 
     @admin.display(description=_("tarefa"))
-    def job_kind(self, obj: Schedule) -> str:
+    def job_kind(self, obj: Schedule) -> StrOrPromise:
         kind = (obj.args or "").strip("'\" ")
         if obj.func == JOB_FUNC and kind in JobRun.Kind.values:
             return capfirst(JobRun.Kind(kind).label)

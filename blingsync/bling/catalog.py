@@ -11,10 +11,10 @@ CONTRACT: the signatures below are what the rest of blingsync codes against.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 from django.utils import timezone
 
@@ -108,7 +108,8 @@ def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct
     available = None
     if isinstance(stock, dict) and stock.get("saldoVirtualTotal") is not None:
         available = _decimal(stock.get("saldoVirtualTotal"))
-    variation = item.get("variacao") if isinstance(item.get("variacao"), dict) else {}
+    raw_variation = item.get("variacao")
+    variation = raw_variation if isinstance(raw_variation, dict) else {}
     parent = (
         _int_or_none(item.get("idProdutoPai")) or _id_of(variation.get("produtoPai")) or parent_id
     )
@@ -159,16 +160,25 @@ def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
+# A window starts at a datetime whenever `since` is one (the orders and invoices listings).
+@overload
+def _year_windows(
+    since: datetime, until: datetime | None
+) -> list[tuple[datetime, datetime | None]]: ...
+@overload
 def _year_windows(
     since: datetime | None, until: datetime | None
-) -> list[tuple[datetime | None, datetime | None]]:
+) -> list[tuple[datetime | None, datetime | None]]: ...
+def _year_windows(
+    since: datetime | None, until: datetime | None
+) -> Sequence[tuple[datetime | None, datetime | None]]:
     """Split [since, until] (until defaults to now) into spans Bling accepts (<= 1 year)."""
     if since is None:
         return [(None, until)]
     end = until or timezone.now()
     if end - since <= MAX_SPAN:
         return [(since, until)]
-    windows = []
+    windows: list[tuple[datetime | None, datetime | None]] = []
     start = since
     while start < end:
         stop = min(start + MAX_SPAN, end)
@@ -353,7 +363,8 @@ def products_situation_set(*, product_ids: list[int], situation: str) -> list[Si
         for alert in raw_alerts or []:
             if not isinstance(alert, dict):
                 continue
-            err = alert.get("error") if isinstance(alert.get("error"), dict) else {}
+            raw_err = alert.get("error")
+            err = raw_err if isinstance(raw_err, dict) else {}
             alerts.append(
                 SituationAlert(
                     product_id=int(alert.get("id") or 0),
@@ -511,7 +522,8 @@ def order_get(*, order_id: int) -> Order:
         for line in item.get("itens") or []
         if isinstance(line, dict)
     )
-    situation = item.get("situacao") if isinstance(item.get("situacao"), dict) else {}
+    raw_situation = item.get("situacao")
+    situation = raw_situation if isinstance(raw_situation, dict) else {}
     value = situation.get("valor")
     return Order(
         id=int(item.get("id") or order_id),
@@ -670,7 +682,8 @@ def compositions_with_component(*, component_id: int) -> list[BlingProduct]:
 def product_component_ids(*, product_id: int) -> list[int]:
     """The components of a composition (`estrutura.componentes[].produto.id` of its detail)."""
     item = _data(api_request("GET", f"/produtos/{int(product_id)}")) or {}
-    structure = item.get("estrutura") if isinstance(item.get("estrutura"), dict) else {}
+    raw_structure = item.get("estrutura")
+    structure = raw_structure if isinstance(raw_structure, dict) else {}
     return [
         pid
         for pid in (

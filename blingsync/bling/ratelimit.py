@@ -35,9 +35,10 @@ from __future__ import annotations
 import logging
 import time
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -132,7 +133,7 @@ def _bucket_ensure(key: str) -> None:
             pass  # another process created it first
 
 
-def _climb(key: str, row: dict, now_us: int) -> None:
+def _climb(key: str, row: Mapping[str, Any], now_us: int) -> None:
     """Additive increase, in the reserving transaction (row locked): one step per quiet
     interval since the latest 429 or rate change, one step below the ceiling until the probe
     period has passed, up to the configured rate."""
