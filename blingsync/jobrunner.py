@@ -181,10 +181,6 @@ class JobContext:
 _current_context: ContextVar[JobContext | None] = ContextVar("job_context", default=None)
 
 
-def job_current_context() -> JobContext | None:
-    return _current_context.get()
-
-
 def bling_request_counted(event: RequestSent) -> None:
     """Subscriber of the Bling client's `RequestSent` (wired in `BlingsyncConfig.ready`):
     every HTTP request it sends counts as an API call of the current run."""

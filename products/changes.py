@@ -33,9 +33,8 @@ from products.evidence import order_forget, order_record, stock_movement_from_pa
 from products.invoice_evidence import invoice_forget, invoice_record
 from products.kits import composition_mirror, virtual_kits_containing
 from products.linked_stock import linked_stock_refresh
-from products.models import StockEvaluation
 from products.selectors import product_has_evidence, products_at_zero
-from products.stock_evaluations import stock_evaluation_request
+from products.stock_evaluations import stock_evaluation_forget, stock_evaluation_request
 
 
 @dataclass(frozen=True)
@@ -89,10 +88,7 @@ def _code_note(result: codes.CodeResult) -> str:
 def product_deletion_apply(*, product_id: int | None) -> ChangeHandled:
     """A product was deleted in Bling (`product_id` None: the event did not say which)."""
     if product_id is not None:
-        # Nothing to evaluate any more for a product that no longer exists.
-        StockEvaluation.objects.filter(
-            bling_product_id=product_id, claimed_at__isnull=True
-        ).delete()
+        stock_evaluation_forget(product_id=product_id)
     return ChangeHandled("produto excluído no Bling")
 
 

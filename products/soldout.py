@@ -1,8 +1,9 @@
 """Sold-out products: gather the facts, ask the rule (`products.soldout_rules`), apply it.
 
 Two ways in, one path: `product_stock_evaluate` (one product, re-read from Bling: the
-debounced evaluation of `products.stock_evaluations` and the admin's "Reavaliar agora") and the stock sweep (`products.stock_sweep`: many products, listed with filters)
-both end in `soldout_process`, which
+debounced evaluation of `products.stock_evaluations` and the admin's "Reavaliar agora") and
+the stock sweep (`products.stock_sweep`: many products, listed with filters) both end in
+`soldout_process`, which
 - loads each product's evidence from the ledger and its `ProductStockState` in bulk,
 - decides with the pure rule,
 - writes the situation changes to Bling (one PATCH for a single product, the batch
@@ -12,9 +13,9 @@ both end in `soldout_process`, which
   product is kept for a new reason, not on every evaluation, to keep the log readable).
 
 Dry-run (decided by the caller's entry point, `runtime.run_mode_resolve`: asked for, or the
-installation's mode): everything is computed and the changes are
-audited as "would do"; nothing is written to Bling and `ProductStockState` is left as it was
-(so a later live run decides from the same state).
+installation's mode): everything is computed and the changes are audited as "would do";
+nothing is written to Bling and `ProductStockState` is left as it was (so a later live run
+decides from the same state).
 """
 
 from __future__ import annotations

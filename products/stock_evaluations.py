@@ -111,6 +111,12 @@ def stock_evaluation_request(
     raise RuntimeError(f"could not request a stock evaluation of product {product_id}")
 
 
+def stock_evaluation_forget(*, product_id: int) -> None:
+    """Drop the waiting evaluation of a product deleted in Bling (nothing left to evaluate).
+    One being evaluated right now is left to finish: its evaluator owns the row."""
+    StockEvaluation.objects.filter(bling_product_id=product_id, claimed_at__isnull=True).delete()
+
+
 def _claimable(now: datetime) -> Q:
     # Unclaimed, or claimed by a worker whose lease ran out (killed: it stopped renewing).
     return Q(due_at__lte=now) & (Q(claimed_at__isnull=True) | Q(recover_at__lte=now))

@@ -13,7 +13,9 @@ all see the same subscriptions):
 
 Subscribers run synchronously, in the caller's thread and context, in subscription order. A
 subscriber's exception is logged and swallowed: what the app does with an event never breaks
-the Bling call that reported it.
+the Bling call that reported it. The one exception is an intent that must be on record before
+the call (`TokenRefreshStarted`, notified with `strict=True`): its subscriber's error stops
+the call.
 """
 
 from __future__ import annotations
