@@ -17,6 +17,8 @@ class JobRun(models.Model):
         TOKENS = "tokens", _("tokens")
         EVENTS = "events", _("eventos (recuperação e retenção)")
         SEED_COUNTERS = "seed_counters", _("semear contadores")
+        PLAN = "plan", _("aplicar plano")
+        UNDO = "undo", _("desfazer inativações")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("agendamento")
@@ -31,6 +33,8 @@ class JobRun(models.Model):
         SUCCEEDED = "succeeded", _("concluído")
         FAILED = "failed", _("falhou")
         SKIPPED = "skipped", _("ignorado")
+        # Stopped at a write by a switch of mode or a stop request; counts so far are kept.
+        INTERRUPTED = "interrupted", _("interrompida")
 
     class SkipReason(models.TextChoices):
         """Why a run was skipped (the status label says it)."""
@@ -44,7 +48,7 @@ class JobRun(models.Model):
     trigger = models.CharField(_("origem"), max_length=20, choices=Trigger.choices)
     params = models.JSONField(_("parâmetros"), default=dict, blank=True)
     status = models.CharField(
-        _("situação"), max_length=10, choices=Status.choices, default=Status.QUEUED
+        _("situação"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )
     skip_reason = models.CharField(
         _("motivo de ter sido ignorado"),
@@ -74,6 +78,9 @@ class JobRun(models.Model):
     # Free-form breakdown, e.g. {"skipped_by_reason": {"no_category": 3}}.
     details = models.JSONField(_("detalhes"), default=dict, blank=True)
     error = models.TextField(_("erro"), blank=True)
+    # "Parar" / `job_stop`: the run stops at its next write to Bling (blingsync.write_gate).
+    stop_requested_at = models.DateTimeField(_("parada pedida em"), null=True, blank=True)
+    stop_requested_by = models.CharField(_("parada pedida por"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("execução de tarefa")

@@ -53,6 +53,12 @@ class RuntimeSettings(models.Model):
         blank=True,
         help_text=_("Vazio: soma de todos os depósitos."),
     )
+    plan_max_age_hours = models.PositiveIntegerField(
+        _("validade de um plano (horas)"),
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_("Um plano de simulação pode ser aplicado até esta idade."),
+    )
     updated_at = models.DateTimeField(_("alterado em"), auto_now=True)
     updated_by = models.CharField(_("alterado por"), max_length=150, blank=True, editable=False)
 
