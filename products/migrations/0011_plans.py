@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from blingsync.roles import roles_setup
+
 
 class Migration(migrations.Migration):
 
@@ -62,4 +64,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['run', 'reason_key'], name='products_pl_run_id_ac194d_idx')],
             },
         ),
+        # The roles see (and "gestão" manages) the new models too (roles_setup is idempotent).
+        migrations.RunPython(roles_setup, migrations.RunPython.noop),
     ]
