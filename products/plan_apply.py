@@ -89,6 +89,7 @@ def plan_apply_queue(
             % {"action": action, "choices": ", ".join(Action.values)}
         )
     selection = PlanSelection(tuple(sorted({int(p) for p in product_ids})), action)
+    _orphans_release(plan_run)
     pending = _items_chosen(plan_run, selection).filter(status=Status.PENDING)
     if not pending.exists():
         raise PlanRefused(
@@ -105,6 +106,20 @@ def plan_apply_queue(
 
         return job_run_now(kind="plan", trigger=trigger, params=params, requested_by=requested_by)
     return job_run_queue(kind="plan", trigger=trigger, params=params, requested_by=requested_by)
+
+
+def _orphans_release(plan_run: JobRun) -> None:
+    """Items claimed by an apply run that is no longer running (its worker was killed before
+    it settled them) wait again. Applying one again is safe: its product is re-read first,
+    and one already changed in Bling is recorded as such ("já tem código", "já está
+    inativo"). Only one `plan` run runs at a time (`one_running_run_per_kind`)."""
+    released = (
+        PlanItem.objects.filter(run=plan_run, status=Status.APPLYING)
+        .exclude(applied_by__status=JobRun.Status.RUNNING)
+        .update(status=Status.PENDING, applied_by=None)
+    )
+    if released:
+        logger.warning("plan %s: %d item(s) of a dead apply run wait again", plan_run.pk, released)
 
 
 def _items_chosen(plan_run: JobRun, selection: PlanSelection):
@@ -132,6 +147,7 @@ def plan_apply_job(ctx: JobContext) -> None:
     selection = PlanSelection(
         tuple(int(p) for p in ctx.params.get("product_ids") or ()), ctx.params.get("action") or ""
     )
+    _orphans_release(plan_run)
     with transaction.atomic():
         claimed = (
             _items_chosen(plan_run, selection)

@@ -261,3 +261,23 @@ def test_undo_refuses_a_simulation(fake_bling, tree):
     run = JobRun.objects.filter(kind="stock").latest("id")
     with pytest.raises(CommandError, match="ao vivo"):
         _call("run_undo", "--run", str(run.pk))
+
+
+def test_items_left_claimed_by_a_dead_apply_run_are_applied_once_later(fake_bling, bling_connected):
+    r, run, _out = _code_plan(fake_bling)
+    dead = JobRun.objects.create(kind="plan", trigger="command", status=JobRun.Status.FAILED)
+    monitor = r.ids["Monitor novo"]
+    PlanItem.objects.filter(run=run, bling_product_id=monitor).update(
+        status="applying", applied_by=dead
+    )
+    # The dead run had written it before it died.
+    fake_bling.products[monitor]["codigo"] = "MONI00008"
+    start = len(fake_bling.requests)
+
+    _call("plan_apply", "--run", str(run.pk))
+
+    item = PlanItem.objects.get(run=run, bling_product_id=monitor)
+    assert item.status == "skipped" and "já tem código" in item.status_reason
+    written = [int(w.path.split("/")[2]) for w in _writes(fake_bling, start)]
+    assert monitor not in written and len(written) == run.plan_items.count() - 1
+    assert not PlanItem.objects.filter(run=run, status__in=["pending", "applying"]).exists()
