@@ -29,11 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blingsync.audit import AuditSource, audit_source
+from blingsync.audit import audit_source
 from blingsync.bling import catalog
 from blingsync.bling.types import BlingProduct, ProductSituation
-from blingsync.jobrunner import JobContext, JobStopped, job_run_queue, register_job
-from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.jobrunner import JobContext, job_run_queue, register_job
+from blingsync.models import JobRun, RuntimeSettings
 from blingsync.write_gate import WriteAuthority, write_scope
 from products.codes import (
     ALREADY_CODED,
@@ -45,7 +45,7 @@ from products.codes import (
     codes_apply,
 )
 from products.models import PlanItem, ProductStockState
-from products.plans import plan_refusal
+from products.plans import approved_audit_source, approved_run_target, plan_refusal
 from products.selectors import category_code_decision, category_nodes_load
 from products.soldout import SoldOutCandidate, SoldOutResult, soldout_process
 from products.soldout_rules import Verdict
@@ -134,16 +134,9 @@ def _items_chosen(plan_run: JobRun, selection: PlanSelection):
 @register_job("plan", uses_since=False)
 def plan_apply_job(ctx: JobContext) -> None:
     """The `plan` job: apply the approved items of a simulation's plan."""
-    # Writes happen in dry-run mode too (staff approved them): the run is not a simulation.
-    ctx.note("dry_run", False)
-    ctx.run.details.pop("dry_run_reason", None)
-    plan_run = JobRun.objects.filter(pk=int(ctx.params.get("plan_run") or 0)).first()
-    if plan_run is None:
-        raise JobStopped(_("plano não encontrado"))
-    refusal = plan_refusal(run=plan_run)
-    if refusal:
-        raise JobStopped(refusal)
-    ctx.note("plan_run", plan_run.pk)
+    plan_run = approved_run_target(
+        ctx, param="plan_run", missing=_("plano não encontrado"), refusal=plan_refusal
+    )
     selection = PlanSelection(
         tuple(int(p) for p in ctx.params.get("product_ids") or ()), ctx.params.get("action") or ""
     )
@@ -160,12 +153,7 @@ def plan_apply_job(ctx: JobContext) -> None:
             "position", "id"
         )
     )
-    source = AuditSource(
-        source=AuditLog.Source.JOB,
-        ref=f"plano #{plan_run.pk}",
-        actor=ctx.run.requested_by or ctx.run.trigger,
-        job_run_id=ctx.run.pk,
-    )
+    source = approved_audit_source(ctx, ref=f"plano #{plan_run.pk}")
     done = 0
     try:
         with (

@@ -22,14 +22,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blingsync.audit import AuditSource, audit_begin, audit_complete, audit_source
+from blingsync.audit import audit_begin, audit_complete, audit_source
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingError
 from blingsync.bling.types import ProductSituation
-from blingsync.jobrunner import JobContext, JobStopped, job_run_now, job_run_queue, register_job
+from blingsync.jobrunner import JobContext, job_run_now, job_run_queue, register_job
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.write_gate import WriteAuthority, write_scope
 from products.models import ProductStockState
+from products.plans import approved_audit_source, approved_run_target
 from products.soldout import BATCH_SIZE, products_situation_write
 
 logger = logging.getLogger(__name__)
@@ -83,22 +84,11 @@ def run_undo_queue(*, run: JobRun, requested_by: str, trigger: str, now: bool = 
 @register_job("undo", uses_since=False)
 def run_undo_job(ctx: JobContext) -> None:
     """The `undo` job: reactivate what the run deactivated, where it still holds."""
-    ctx.note("dry_run", False)  # approved writes, in any mode but paused
-    ctx.run.details.pop("dry_run_reason", None)
-    target = JobRun.objects.filter(pk=int(ctx.params.get("undo_run") or 0)).first()
-    if target is None:
-        raise JobStopped(_("execução a desfazer não encontrada"))
-    refusal = undo_refusal(run=target)
-    if refusal:
-        raise JobStopped(refusal)
-    ctx.note("undo_run", target.pk)
-    ids = run_deactivated_ids(run=target)
-    source = AuditSource(
-        source=AuditLog.Source.JOB,
-        ref=f"desfazer #{target.pk}",
-        actor=ctx.run.requested_by or ctx.run.trigger,
-        job_run_id=ctx.run.pk,
+    target = approved_run_target(
+        ctx, param="undo_run", missing=_("execução a desfazer não encontrada"), refusal=undo_refusal
     )
+    ids = run_deactivated_ids(run=target)
+    source = approved_audit_source(ctx, ref=f"desfazer #{target.pk}")
     skipped: dict[str, int] = {}
     with write_scope(authority=WriteAuthority.APPROVED, run_id=ctx.run.pk), audit_source(source):
         for start in range(0, len(ids), BATCH_SIZE):

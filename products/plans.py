@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -22,8 +23,10 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blingsync.audit import AuditSource
 from blingsync.audit_reasons import reason_sentence
-from blingsync.models import JobRun, RuntimeSettings
+from blingsync.jobrunner import JobContext, JobStopped
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from products.models import CodeCounter, PlanItem, PlanLeftAlone
 
 logger = logging.getLogger(__name__)
@@ -279,3 +282,35 @@ def plan_waiting() -> list[tuple[JobRun, dict[str, int]]]:
         if pending:
             out.append((run, pending))
     return out
+
+
+# ---------------------------------------------------------------- approved runs (plan, undo)
+
+
+def approved_run_target(
+    ctx: JobContext, *, param: str, missing: str, refusal: Callable[..., str]
+) -> JobRun:
+    """The run an approved run (`plan`, `undo`) acts on, checked again at run time.
+
+    Its writes were approved by staff: they go out in dry-run mode too, so the run is not a
+    simulation (its details say so). Raises JobStopped with `missing` or the refusal."""
+    ctx.note("dry_run", False)
+    ctx.run.details.pop("dry_run_reason", None)
+    target = JobRun.objects.filter(pk=int(ctx.params.get(param) or 0)).first()
+    if target is None:
+        raise JobStopped(missing)
+    why = refusal(run=target)
+    if why:
+        raise JobStopped(why)
+    ctx.note(param, target.pk)
+    return target
+
+
+def approved_audit_source(ctx: JobContext, *, ref: str) -> AuditSource:
+    """Audit entries of an approved run: the run, what it acts on, who approved it."""
+    return AuditSource(
+        source=AuditLog.Source.JOB,
+        ref=ref,
+        actor=ctx.run.requested_by or ctx.run.trigger,
+        job_run_id=ctx.run.pk,
+    )
