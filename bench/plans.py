@@ -82,6 +82,14 @@ def run(args: argparse.Namespace) -> bool:
             db.drop()
 
     served = sorted(c.at for c in calls if c.status != 429)
+    start = min((c.at for c in calls), default=0.0)
+    # When a 429 came, with the calls of the second before it (what the fake counted).
+    moments = [
+        f"{c.at - start:.1f}s {c.method} {c.path[:24]} after "
+        f"{sum(1 for d in calls if c.at - 1.0 <= d.at < c.at and d.status != 429)} in 1 s"
+        for c in calls
+        if c.status == 429
+    ]
     refused = sum(1 for c in calls if c.status == 429)
     rereads = sum(
         1
@@ -117,6 +125,7 @@ def run(args: argparse.Namespace) -> bool:
         ("calls: product details (GET /produtos/{id})", str(details)),
         ("calls: total (429s excluded)", f"{total} ({total / lower:.3f} x lower bound)"),
         ("429 served by the fake", str(refused)),
+        ("429 moments", "; ".join(moments) or "—"),
         ("wall time of plan_apply", f"{wall:.1f} s"),
         ("achieved rate", f"{achieved:.3f}/s ({achieved / args.rate:.1%} of the limit)"),
         ("products coded / plan items", f"{coded} / {items}"),

@@ -237,7 +237,9 @@ def _codes_apply(ctx: JobContext, items: list[PlanItem], found: dict[int, BlingP
                 item.parent_product_id,
                 name=product.name,
                 reason_rule=item.reason_rule,
-                reason_data={k: v for k, v in item.facts.items() if k not in ("code_seen",)},
+                reason_data={
+                    k: v for k, v in item.facts.items() if k not in ("code_seen", "proposed")
+                },
             )
         )
     if not targets:
