@@ -211,6 +211,7 @@ class PlanItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ],
             "left": left,
             "warnings": plan_warnings(run=run),
+            "unseeded": (run.details.get("plan") or {}).get("counters_seeded") is False,
             "refusal": refusal,
             "may_apply": may_run_live and not refusal,
             "may_run_live": may_run_live,
