@@ -16,9 +16,11 @@ fi
 # The Procfile names plain `python` and `gunicorn`: use the project virtualenv's.
 export PATH="$PWD/.venv/bin:$PATH"
 export PORT="${PORT:-8000}"
+# Loopback only unless told otherwise (BIND_ADDRESS=0.0.0.0 listens on every interface).
+export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1}"
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py setup_schedules
 $PY manage.py ensure_admin
-echo "blingsync: admin at http://localhost:${PORT}/admin/  health at http://localhost:${PORT}/health/"
+echo "blingsync: listening on ${BIND_ADDRESS}:${PORT}; admin at http://localhost:${PORT}/admin/  health at http://localhost:${PORT}/health/"
 exec .venv/bin/honcho start -f Procfile -p "$PORT"
