@@ -14,7 +14,6 @@ from django.utils import timezone
 from blingsync.bling import catalog
 from blingsync.bling.client import api_request
 from blingsync.bling.errors import BlingRateLimited
-from blingsync.bling.types import TokenBundle
 from products.kits import composition_mirror
 from products.models import Composition
 from tests.fakebling.state import ACCOUNT_SITUATION_ID
@@ -116,12 +115,3 @@ def test_no_rate_limit_headers_and_the_429_body_tells_the_limits_apart(fake_blin
     with pytest.raises(BlingRateLimited) as caught:
         api_request("GET", "/empresas/me/dados-basicos")
     assert caught.value.period == "day"
-
-
-def test_token_bundles_never_show_their_tokens():
-    bundle = TokenBundle(
-        access_token="access-secret-value",
-        refresh_token="refresh-secret-value",
-        expires_at=timezone.now(),
-    )
-    assert "secret-value" not in repr(bundle) and "secret-value" not in str(bundle)
