@@ -14,7 +14,9 @@ SECRET = "s3cr3t-token-value"
 
 def test_a_token_bundle_shows_no_token():
     bundle = TokenBundle(
-        access_token="access-" + SECRET, refresh_token="refresh-" + SECRET, expires_at=timezone.now()
+        access_token="access-" + SECRET,
+        refresh_token="refresh-" + SECRET,
+        expires_at=timezone.now(),
     )
     assert SECRET not in repr(bundle) and SECRET not in str(bundle)
     assert "expires_at" in repr(bundle)  # the rest is still there to read
@@ -28,7 +30,5 @@ def test_a_token_bundle_shows_no_token():
 
 
 def test_an_access_token_shows_neither_token_nor_ciphertext():
-    token = AccessToken(
-        connection_id=1, token=SECRET, ciphertext="gAAAA" + SECRET, expires_at=None
-    )
+    token = AccessToken(connection_id=1, token=SECRET, ciphertext="gAAAA" + SECRET, expires_at=None)
     assert SECRET not in repr(token)

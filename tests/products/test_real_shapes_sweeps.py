@@ -19,6 +19,13 @@ from tests.products.soldout_support import mode_live, moment, situation_writes, 
 pytestmark = pytest.mark.django_db
 
 
+def _stocked(fake, category_id: int, name: str, code: str, quantity: float) -> int:
+    """A product that came into stock two hours ago (an entry, E)."""
+    pid = fake.add_product(name, codigo=code, categoria_id=category_id)["id"]
+    stock_posting(fake, pid, "E", quantity, at=moment(120))
+    return pid
+
+
 def _run(command: str, kind: str) -> JobRun:
     call_command(command, stdout=StringIO())
     return JobRun.objects.filter(kind=kind).latest("id")
@@ -48,11 +55,7 @@ def test_the_code_sweep_lists_excluded_products_and_never_codes_them(fake_bling,
 
 def test_the_stock_sweep_neither_deactivates_nor_reactivates_excluded_products(fake_bling, tree):
     mode_live()
-    sold = fake_bling.add_product(
-        "Vendida e excluída", codigo="MEMO00400", categoria_id=tree.memoria
-    )
-    sold = sold["id"]
-    stock_posting(fake_bling, sold, "E", 1, at=moment(120))
+    sold = _stocked(fake_bling, tree.memoria, "Vendida e excluída", "MEMO00400", 1)
     order = fake_bling.add_order(items=[(sold, 1)])
     order_record(order_id=order["id"])
     stock_posting(fake_bling, sold, "S", 1)
@@ -75,8 +78,7 @@ def test_the_stock_sweep_neither_deactivates_nor_reactivates_excluded_products(f
 
 def test_the_stock_sweep_keeps_a_product_zeroed_by_a_balance(fake_bling, tree):
     mode_live()
-    pid = fake_bling.add_product("Ajustada", codigo="MEMO00402", categoria_id=tree.memoria)["id"]
-    stock_posting(fake_bling, pid, "E", 3, at=moment(120))
+    pid = _stocked(fake_bling, tree.memoria, "Ajustada", "MEMO00402", 3)
     order = fake_bling.add_order(items=[(pid, 1)])
     order_record(order_id=order["id"])
     stock_posting(fake_bling, pid, "B", 0)  # arrives as stock.created, operacao B
@@ -91,11 +93,7 @@ def test_the_stock_sweep_keeps_a_product_zeroed_by_a_balance(fake_bling, tree):
 
 def test_orders_of_real_shape_are_sales_and_sell_out_products(fake_bling, tree):
     mode_live()
-    pid = fake_bling.add_product(
-        "Vendida no marketplace", codigo="MEMO00403", categoria_id=tree.memoria
-    )
-    pid = pid["id"]
-    stock_posting(fake_bling, pid, "E", 2, at=moment(120))
+    pid = _stocked(fake_bling, tree.memoria, "Vendida no marketplace", "MEMO00403", 2)
     invoice = fake_bling.add_invoice(kind="nfe", items=[(pid, 2)])
     order = fake_bling.add_order(items=[(pid, 2)], nota_fiscal_id=invoice["id"])
     cancelled = fake_bling.add_order(items=[(pid, 5)], situacao_id=12)

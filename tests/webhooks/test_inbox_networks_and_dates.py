@@ -5,8 +5,7 @@ connected stored `ignored` with their reason (still answered 200)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -18,6 +17,7 @@ from webhooks.models import InboxClaim, WebhookEvent
 from webhooks.refusal_fold import refusal_network
 
 from .conftest import URL
+from .test_open_internet import _DROP, _envelope, _iso
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +86,6 @@ def test_refusals_from_many_networks_queue_one_alert_check_a_minute(
 # --- event dates and companies ----------------------------------------------------------------
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _post(client, fake, envelope: dict):
     import json
 
@@ -106,27 +102,18 @@ def product(fake_bling, bling_connected):
     return fake_bling.add_product("Memória", categoria_id=tree.memoria)["id"]
 
 
-def _envelope(fake, pid: int, **changes) -> dict:
-    env = {
-        "eventId": str(uuid.uuid4()),
-        "date": _iso(timezone.now()),
-        "version": "v1",
-        "event": "product.updated",
-        "companyId": fake.company_id,
-        "data": {"id": pid, "codigo": "", "situacao": "A"},
-    }
-    env.update(changes)
-    return {k: v for k, v in env.items() if v is not None}
+def _product_envelope(fake, pid: int, **changes) -> dict:
+    return _envelope(fake, data={"id": pid, "codigo": "", "situacao": "A"}, **changes)
 
 
 @pytest.mark.parametrize(
     "changes,reason",
     [
         ({"date": _iso(timezone.now() + timedelta(days=2))}, Reason.FUTURE_DATE),
-        ({"date": None}, Reason.NO_DATE),
+        ({"date": _DROP}, Reason.NO_DATE),
         ({"date": "amanhã"}, Reason.NO_DATE),
         ({"date": "0000-00-00 00:00:00"}, Reason.NO_DATE),
-        ({"companyId": None}, Reason.NO_COMPANY),
+        ({"companyId": _DROP}, Reason.NO_COMPANY),
         ({"companyId": ""}, Reason.BAD_ENVELOPE),  # a blank text is no usable companyId
     ],
     ids=["two days ahead", "no date", "unreadable date", "zero date", "no companyId", "blank"],
@@ -135,7 +122,7 @@ def test_an_unusable_date_or_company_is_ignored_with_its_reason(
     client, fake_bling, product, django_capture_on_commit_callbacks, changes, reason
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(client, fake_bling, _envelope(fake_bling, product, **changes))
+        response = _post(client, fake_bling, _product_envelope(fake_bling, product, **changes))
 
     assert response.status_code == 200  # Bling never retries it, never disables the webhook
     event = WebhookEvent.objects.get()
@@ -150,7 +137,7 @@ def test_an_event_dated_hours_ahead_is_processed(
 ):
     ahead = _iso(timezone.now() + timedelta(hours=12))  # clocks drift: within a day is fine
     with django_capture_on_commit_callbacks(execute=True):
-        _post(client, fake_bling, _envelope(fake_bling, product, date=ahead))
+        _post(client, fake_bling, _product_envelope(fake_bling, product, date=ahead))
 
     assert WebhookEvent.objects.get().status == Status.PROCESSED
     assert fake_bling.products[product]["codigo"] == "MEMO00001"
@@ -160,7 +147,7 @@ def test_without_a_connected_company_a_missing_company_id_is_not_a_reason(
     client, fake_bling, db, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(client, fake_bling, _envelope(fake_bling, 424242, companyId=None))
+        response = _post(client, fake_bling, _product_envelope(fake_bling, 424242, companyId=_DROP))
 
     assert response.status_code == 200
     assert WebhookEvent.objects.get().ignore_reason != Reason.NO_COMPANY

@@ -9,18 +9,14 @@ import re
 
 import pytest
 
-from blingsync.models import RuntimeSettings
-from products.evidence import order_situations_cache_clear
 from products.models import CodeAssignment, Composition, ProductStockState, SaleLine, StockMovement
 from products.stock_evaluations import stock_evaluations_run_due
 from tests.fakebling.state import ACCOUNT_SITUATION_ID
 from tests.fakebling.stock import stock_post
 from tests.products.soldout_support import (
-    mode_live,
     moment,
     situation_writes,
     stock_posting,
-    tree_mirror,
 )
 from webhooks.models import WebhookEvent
 
@@ -30,34 +26,19 @@ Status = WebhookEvent.Status
 MARKETPLACE_NUMBER = 2000009257357562
 
 
-@pytest.fixture(autouse=True)
-def _fresh_situations():
-    """The order-situation names are cached per process: each test reads its fake's."""
-    order_situations_cache_clear()
-    yield
-    order_situations_cache_clear()
+def _stocked(fake, category_id: int, name: str, code: str, quantity: float) -> int:
+    """A product that came into stock two hours ago (an entry, E)."""
+    pid = fake.add_product(name, codigo=code, categoria_id=category_id)["id"]
+    stock_posting(fake, pid, "E", quantity, at=moment(120))
+    return pid
 
 
-@pytest.fixture
-def deliver(post_webhook, django_capture_on_commit_callbacks):
-    def send(event: str, data: dict) -> WebhookEvent:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = post_webhook(event, data)
-        assert response.status_code == 200
-        row = WebhookEvent.objects.order_by("-pk").first()
-        assert row is not None
-        row.refresh_from_db()
-        return row
-
-    return send
-
-
-@pytest.fixture
-def live(fake_bling, bling_connected):
-    tree = tree_mirror(fake_bling)
-    mode_live()
-    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
-    return tree
+def _sold(fake, deliver, category_id: int, name: str, code: str, stock: float) -> int:
+    """A product in stock, one unit of it sold in an order whose webhook was processed."""
+    pid = _stocked(fake, category_id, name, code, stock)
+    order = fake.add_order(items=[(pid, 1)])
+    deliver("order.created", {"id": order["id"], "numero": order["numero"]})
+    return pid
 
 
 def _bling_post(fake, pid: int, operation: str, quantity: float) -> dict:
@@ -70,11 +51,8 @@ def _bling_post(fake, pid: int, operation: str, quantity: float) -> dict:
 
 
 def test_a_balance_arrives_as_stock_created_b_and_is_no_sale(fake_bling, live, deliver):
-    pid = fake_bling.add_product("Memória ajustada", codigo="MEMO00300", categoria_id=live.memoria)
-    pid = pid["id"]
-    stock_posting(fake_bling, pid, "E", 2, at=moment(120))
-    order = fake_bling.add_order(items=[(pid, 1)])  # one unit sold...
-    deliver("order.created", {"id": order["id"], "numero": order["numero"]})
+    # One unit sold...
+    pid = _sold(fake_bling, deliver, live.memoria, "Memória ajustada", "MEMO00300", 2)
     data = _bling_post(fake_bling, pid, "B", 0)  # ...then the rest zeroed by hand
     assert data["saldoFisicoTotal"] == 0 and isinstance(data["saldoFisicoTotal"], int)
 
@@ -91,11 +69,7 @@ def test_a_balance_arrives_as_stock_created_b_and_is_no_sale(fake_bling, live, d
 
 
 def test_a_stock_created_exit_is_read_by_its_operacao(fake_bling, live, deliver):
-    pid = fake_bling.add_product("Memória vendida", codigo="MEMO00301", categoria_id=live.memoria)
-    pid = pid["id"]
-    stock_posting(fake_bling, pid, "E", 1, at=moment(120))
-    order = fake_bling.add_order(items=[(pid, 1)])
-    deliver("order.created", {"id": order["id"], "numero": order["numero"]})
+    pid = _sold(fake_bling, deliver, live.memoria, "Memória vendida", "MEMO00301", 1)
     data = _bling_post(fake_bling, pid, "S", 1)
 
     event = deliver("stock.created", data)  # a *.created movement like any other
@@ -134,11 +108,7 @@ def test_an_excluded_product_is_never_coded(fake_bling, live, deliver):
 
 
 def test_an_excluded_product_sold_out_is_not_deactivated(fake_bling, live, deliver):
-    pid = fake_bling.add_product("Excluída vendida", codigo="MEMO00302", categoria_id=live.memoria)
-    pid = pid["id"]
-    stock_posting(fake_bling, pid, "E", 1, at=moment(120))
-    order = fake_bling.add_order(items=[(pid, 1)])
-    deliver("order.created", {"id": order["id"], "numero": order["numero"]})
+    pid = _sold(fake_bling, deliver, live.memoria, "Excluída vendida", "MEMO00302", 1)
     fake_bling.products[pid]["situacao"] = "E"
 
     event = deliver("stock.updated", _bling_post(fake_bling, pid, "S", 1))
@@ -168,8 +138,7 @@ def test_an_excluded_product_we_deactivated_is_not_reactivated(fake_bling, live,
 @pytest.mark.parametrize("names", ["listed", "no Situações scope"])
 def test_an_order_in_the_accounts_own_situation_is_a_sale(fake_bling, live, deliver, names):
     fake_bling.situations_forbidden = names != "listed"
-    pid = fake_bling.add_product("Memória ML", codigo="MEMO00304", categoria_id=live.memoria)["id"]
-    stock_posting(fake_bling, pid, "E", 1, at=moment(120))
+    pid = _stocked(fake_bling, live.memoria, "Memória ML", "MEMO00304", 1)
     invoice = fake_bling.add_invoice(kind="nfe", items=[(pid, 1)])
     order = fake_bling.add_order(
         items=[(pid, 1)], numero=MARKETPLACE_NUMBER, nota_fiscal_id=invoice["id"]
@@ -196,9 +165,7 @@ def test_an_order_in_the_accounts_own_situation_is_a_sale(fake_bling, live, deli
 
 
 def test_a_cancelled_order_still_is_no_sale(fake_bling, live, deliver):
-    pid = fake_bling.add_product("Memória cancelada", codigo="MEMO00305", categoria_id=live.memoria)
-    pid = pid["id"]
-    stock_posting(fake_bling, pid, "E", 1, at=moment(120))
+    pid = _stocked(fake_bling, live.memoria, "Memória cancelada", "MEMO00305", 1)
     order = fake_bling.add_order(items=[(pid, 1)], situacao_id=12, numero=MARKETPLACE_NUMBER + 1)
 
     deliver("order.created", {"id": order["id"], "numero": order["numero"]})
