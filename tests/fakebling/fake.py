@@ -396,6 +396,7 @@ class FakeBling:
                     else ORDER_SITUATION_VALUES.get(situacao_id, 0),
                 },
                 "loja": {"id": 0, "unidadeNegocio": {"id": 0}},
+                "categoria": {"id": 0},  # zero ids mean "none" (bling-v3.md 9b)
                 "vendedor": {"id": 0},
                 "numeroPedidoCompra": "",
                 "outrasDespesas": 0,

@@ -60,6 +60,19 @@ def test_a_flood_from_one_ipv6_64_is_folded_as_one_sender(monkeypatch):
     assert WebhookEvent.objects.get(remote_network="2001:db8:1:3::/64").repeats == 0
 
 
+def test_the_dashboard_names_refused_sources_by_network(monkeypatch):
+    from webhooks.selectors import inbox_figures
+
+    monkeypatch.setattr(refusal_fold, "FLUSH_EVERY", 60.0)
+    for host in range(1, 13):
+        webhook_receive(body=JUNK, headers=BAD_SIGNATURE, remote_addr=f"2001:db8:9:9::{host:x}")
+    webhook_receive(body=JUNK, headers=BAD_SIGNATURE, remote_addr="203.0.113.7")
+
+    figures = inbox_figures()
+
+    assert figures.refused_sources == [("2001:db8:9:9::/64", 12), ("203.0.113.7", 1)]
+
+
 def test_refusals_from_many_networks_queue_one_alert_check_a_minute(
     django_capture_on_commit_callbacks,
 ):
