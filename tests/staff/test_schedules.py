@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from blingsync.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
-from blingsync.schedules import SCHEDULES
+from blingsync.operations.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
+from blingsync.operations.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blingsync.alerts.services import alert_check, alert_message_send, alerts_check_all
+from blingsync.operations.alerts.services import alert_check, alert_message_send, alerts_check_all
 
 
 def alert_send_task(message_id: int) -> str:

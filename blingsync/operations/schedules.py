@@ -8,7 +8,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_q.models import Schedule
 
-from blingsync.alerts.schedules import alert_schedules_setup
+from blingsync.operations.alerts.schedules import alert_schedules_setup
 
 JOB_FUNC = "blingsync.tasks.scheduled_job"
 
