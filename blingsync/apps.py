@@ -13,6 +13,8 @@ class BlingsyncConfig(AppConfig):
     def ready(self) -> None:
         # Each app registers its job kinds in its `jobs.py` (see blingsync.jobrunner).
         autodiscover_modules("jobs")
+        # Each app's safety net for work whose worker died (see blingsync.recovery).
+        autodiscover_modules("recovery")
         # Sentences of audit reasons: the core app's, then each app's `reasons.py`.
         import blingsync.audit_reasons  # noqa: F401
 

@@ -35,7 +35,7 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
-from blingsync.task_queue import task_schedule_once
+from blingsync.task_queue import task_queue_now, task_schedule_once
 from products.models import StockEvaluation
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ def stock_evaluation_enqueue(*, product_id: int) -> None:
     """Queue the sold-out evaluation of a product now (recovery of a lost or killed one).
 
     Best effort: a task that cannot be queued is found again by the recovery tick."""
-    from django_q.tasks import async_task
-
     try:
-        async_task(EVALUATE_TASK, product_id, task_name=f"stock-evaluation-{product_id}")
+        task_queue_now(
+            func=EVALUATE_TASK, arg=product_id, task_name=f"stock-evaluation-{product_id}"
+        )
     except Exception:
         logger.exception("could not queue the stock evaluation of %s; recovery retries", product_id)
 
