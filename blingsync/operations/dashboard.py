@@ -15,6 +15,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.models import Schedule
 
 from blingsync.bling.ratelimit import ratelimit_state
 from blingsync.connection import bling_connect_url
@@ -139,8 +140,6 @@ def dashboard_connection() -> ConnectionSummary:
 
 def dashboard_kinds() -> list[KindSummary]:
     """The last run, the last successful run and the next scheduled run of every job kind."""
-    from django_q.models import Schedule
-
     names = {spec.name: spec.kind for spec in SCHEDULES}
     schedules = {
         names[s.name]: s for s in Schedule.objects.filter(name__in=names).exclude(repeats=0)
