@@ -1,4 +1,5 @@
-"""App config of the core app: Bling connection, runtime settings, job runs, audit, health."""
+"""App config of the core app: Bling connection, runtime settings, job runs, audit (the faces
+staff use are the operations app, `blingsync.operations`)."""
 
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
