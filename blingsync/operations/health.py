@@ -14,8 +14,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from blingsync.bling.ratelimit import ratelimit_state
 from blingsync.models import BlingConnection, JobRun, RuntimeSettings
-from blingsync.status import connection_status, event_counts, queue_backlog
+from blingsync.operations.status import connection_status, event_counts, queue_backlog
 
 
 def _connection_state() -> dict[str, Any]:
@@ -46,7 +47,6 @@ def _last_runs() -> dict[str, Any]:
 
 
 def _bling_calls() -> dict[str, Any]:
-    from blingsync.bling.ratelimit import ratelimit_state
 
     return ratelimit_state()
 
