@@ -317,7 +317,8 @@ def _submaquina(b: _Builder) -> None:
     """Parts of machines assembled in-house: no code, never deactivated (SPEC 5.3)."""
     for key in ("SubMaquina", "Peças > SubMaquina"):
         for n in range(1, 4):
-            prod = b.product(f"Gabinete montado bancada {n}", key, coded=False, prefix="")
+            what = "Gabinete montado" if key == "SubMaquina" else "Conjunto de peças"
+            prod = b.product(f"{what} bancada {n}", key, coded=False, prefix="")
             b.stock(prod["id"], b.rng.choice((0, 1, 2)))
 
 
