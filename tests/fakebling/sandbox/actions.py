@@ -141,41 +141,37 @@ def restock(
     fake: FakeBling, *, product_id: Any, quantity: Any = 5, deposit_id: Any = None
 ) -> ActionResult:
     """An entry (``E``) of ``quantity`` into one deposit (the default one if not given)."""
-    with fake.lock:
-        prod = _product(fake, product_id)
-        qty = _quantity(quantity)
-        dep = _deposit(fake, deposit_id)
-        events = exits_post(fake, [(prod["id"], qty)], deposit_id=dep, operacao="E")
-        left = _balance(fake, prod["id"])
-        deposit = fake.catalog.deposits[dep]["descricao"]
-    return ActionResult(
-        summary=(
-            f"Entrada de {qty:g} × {prod['nome']} no depósito {deposit}; "
-            f"saldo disponível agora {left:g}."
-        ),
-        events=_names(events),
-        data={"product_id": prod["id"], "available": left},
-    )
+    return _stock_posting(fake, product_id, quantity, deposit_id, operacao="E")
 
 
 def manual_balance(
     fake: FakeBling, *, product_id: Any, quantity: Any = 0, deposit_id: Any = None
 ) -> ActionResult:
     """A balance posting (``B``): the deposit's stock of the product becomes ``quantity``."""
+    return _stock_posting(fake, product_id, quantity, deposit_id, operacao="B")
+
+
+def _stock_posting(
+    fake: FakeBling, product_id: Any, quantity: Any, deposit_id: Any, *, operacao: str
+) -> ActionResult:
     with fake.lock:
         prod = _product(fake, product_id)
-        qty = _quantity(quantity, allow_zero=True)
+        qty = _quantity(quantity, allow_zero=operacao == "B")
         dep = _deposit(fake, deposit_id)
-        _posting, data = stock_post(fake, prod["id"], dep, "B", qty)
+        if operacao == "E":  # kits post on their parts, linked virtual kits follow
+            events = exits_post(fake, [(prod["id"], qty)], deposit_id=dep, operacao="E")
+        else:
+            events = [("stock.updated", stock_post(fake, prod["id"], dep, "B", qty)[1])]
         left = _balance(fake, prod["id"])
         deposit = fake.catalog.deposits[dep]["descricao"]
+    what = "Entrada de" if operacao == "E" else "Balanço:"
     return ActionResult(
         summary=(
-            f"Balanço de {prod['nome']} no depósito {deposit}: {qty:g}; "
+            f"{what} {qty:g} × {prod['nome']} no depósito {deposit}; "
             f"saldo disponível agora {left:g}."
         ),
-        events=["stock.updated"],
-        data={"product_id": prod["id"], "available": left, "stock": data},
+        events=_names(events),
+        data={"product_id": prod["id"], "available": left},
     )
 
 
