@@ -228,3 +228,26 @@ def test_the_sandbox_page_and_command_drive_a_running_sandbox(fake_bling):
     assert sandbox_command(["--url", base, "venda", "--produto", "1"]) == 1
     with pytest.raises(SystemExit):
         sandbox_command(["--url", "http://example.com", "estado"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_selling_the_last_unit_is_a_sold_out_by_sales_the_app_would_deactivate(fake_bling, sandbox):
+    from blingsync.models import RuntimeSettings
+
+    RuntimeSettings.load()
+    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
+    pid = sandbox.last_unit
+    result = sale(fake_bling, product_id=pid, quantity=1)
+    assert result.data["available"] == 0
+    # order.created first, so the sale is on record when the stock event is judged
+    fake_bling.wait_webhooks(timeout=20)
+    rows = _events(fake_bling.sent_webhooks[-2:])
+    assert {row.status for row in rows} == {WebhookEvent.Status.PROCESSED}
+    from products.stock_evaluations import stock_evaluations_run_due
+
+    stock_evaluations_run_due()
+    entry = AuditLog.objects.filter(
+        action=AuditLog.Action.PRODUCT_DEACTIVATED, bling_product_id=pid
+    ).latest("pk")
+    assert entry.dry_run is True  # dry-run: "would deactivate", Bling untouched
+    assert fake_bling.products[pid]["situacao"] == "A"

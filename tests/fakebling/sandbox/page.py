@@ -147,6 +147,11 @@ def page_html(fake: FakeBling, *, message: str = "", error: str = "") -> str:
         uncoded = [p for p in stocked if not p["codigo"]]
         sold_out = [p for p in stocked if balance[p["id"]] <= 0]
         sent = list(reversed(fake.sent_webhooks[-15:]))
+        showcase = [
+            (what, pid, cat.products[pid]["nome"], balance.get(pid, 0.0))
+            for what, pid in fake.showcase
+            if pid in cat.products
+        ]
         app_url = getattr(fake, "app_url", "") or ""
     product_opts = _options(choices)
     deposit_opts = _options(deposits)
@@ -164,6 +169,10 @@ def page_html(fake: FakeBling, *, message: str = "", error: str = "") -> str:
         f"<td>{'ativo' if p['situacao'] == 'A' else 'inativo'}</td></tr>"
         for p in sold_out[:40]
     )
+    rows_showcase = "".join(
+        f"<tr><td>{_e(what)}</td><td>{_e(name)}</td><td>{pid}</td><td>{left:g}</td></tr>"
+        for what, pid, name, left in showcase
+    )
     rows_sent = "".join(
         f"<tr><td>{_e(event)}</td><td>{status or 'sem resposta'}</td><td>{_e(eid)}</td></tr>"
         for eid, event, status in sent
@@ -180,6 +189,9 @@ conta real{back}</header>
 Cada ação muda o catálogo deste sandbox e envia os webhooks assinados que o Bling enviaria para
 <code>{_e(fake.webhook_url or "(nenhum endereço)")}</code>.</div>
 {flash}
+<section style="margin-bottom:12px"><h2>Para experimentar</h2><table>
+<tr><th>o que acontece</th><th>produto</th><th>id</th><th>saldo</th></tr>{rows_showcase}</table>
+</section>
 <div class="grid">
 <form method="post" action="{PREFIX}/acoes/venda"><h2>Simular venda</h2>
 <label>Produto</label><select name="product_id">{product_opts}</select>

@@ -15,7 +15,8 @@ documents), only the dates follow today (so the 30-day windows of the rules hold
 - orders (some cancelled), NF-e issued from orders and NFC-e counter sales;
 - named cases, in ``RetailCatalog``: a product sold out by sales, one zeroed by hand (a
   balance posting ``B`` to 0, no sale), a sold-out notebook (its category keeps it active),
-  one whose only order was cancelled and one that never had stock.
+  one whose only order was cancelled, one that never had stock and one with its last unit
+  (to sell in the sandbox); ``fake.showcase`` lists them for the sandbox page.
 
 Nothing here sends webhooks: the catalog is Bling's past. Things that happen afterwards go
 through ``tests.fakebling.sandbox.actions``.
@@ -142,6 +143,7 @@ class RetailCatalog:
     products: int = 0
     without_code: list[int] = field(default_factory=list)
     sold_out_by_sales: int = 0
+    last_unit: int = 0
     zeroed_by_hand: int = 0
     sold_out_notebook: int = 0
     cancelled_only: int = 0
@@ -228,6 +230,7 @@ def retail_catalog_generate(fake: FakeBling, *, seed: int = 25) -> RetailCatalog
         _submaquina(b)
         _named_cases(b)
         _documents(b)
+        fake.showcase.append(("Kit virtual: vendê-lo baixa o estoque das peças", out.kits[0]))
         out.products = len(fake.products)
     return out
 
@@ -352,6 +355,17 @@ def _named_cases(b: _Builder) -> None:
     out.without_code.append(never["id"])
     for pid in (sold["id"], notebook["id"], cancelled["id"], never["id"]):
         b.stock(pid, 0)
+    last = b.product("Cabo HDMI 2.1 8K 2 m", "Cabos", coded=True, prefix="CABO")
+    out.last_unit = last["id"]
+    b.stock(last["id"], 1)
+    fake.showcase = [
+        ("Última unidade: venda-a e o blingsync inativaria (esgotado por vendas)", last["id"]),
+        ("Esgotado por vendas (histórico): a simulação de estoque propõe inativar", sold["id"]),
+        ("Zerado à mão por balanço, sem venda: fica ativo", zeroed["id"]),
+        ("Notebook esgotado: a categoria Notebook não inativa", notebook["id"]),
+        ("Só teve pedido cancelado: fica ativo", cancelled["id"]),
+        ("Nunca teve estoque e não tem código: a simulação de códigos propõe um", never["id"]),
+    ]
 
 
 def _documents(b: _Builder) -> None:
