@@ -93,7 +93,13 @@ class Demo:
         fake.company_name = COMPANY_NAME
         made = retail_catalog_generate(fake)
         fake.app_url = self.app_url
-        fake.start()
+        try:
+            fake.start()
+        except OSError as exc:
+            raise DemoError(
+                f"o sandbox não pôde ouvir em 127.0.0.1:{self.sandbox_port} ({exc.strerror}); "
+                "escolha outra porta com SANDBOX_PORT=..."
+            ) from exc
         self.sandbox = fake
         s = made.summary()
         say(
