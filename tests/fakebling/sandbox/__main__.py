@@ -113,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     from tests.fakebling import FakeBling
+    from tests.fakebling.__main__ import fake_options
     from tests.fakebling.sandbox.retail import retail_catalog_generate
 
     if args.webhook_url:
@@ -121,14 +122,7 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    fake = FakeBling(
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        rate_per_second=args.rate or None,
-        redirect_uri=args.redirect_uri,
-        port=args.port,
-        company_id="d3m0" + "0" * 28,
-    )
+    fake = FakeBling(**fake_options(args), company_id="d3m0" + "0" * 28)
     made = retail_catalog_generate(fake, seed=args.seed)
     fake.webhook_url = args.webhook_url or None
     fake.start()

@@ -232,6 +232,12 @@ def retail_catalog_generate(fake: FakeBling, *, seed: int = 25) -> RetailCatalog
         _documents(b)
         fake.showcase.append(("Kit virtual: vendê-lo baixa o estoque das peças", out.kits[0]))
         out.products = len(fake.products)
+        # Every product that holds stock and has no code (the sandbox page counts the same).
+        out.without_code = [
+            pid
+            for pid, p in sorted(fake.products.items())
+            if not p["codigo"] and p["formato"] != "V"
+        ]
     return out
 
 
