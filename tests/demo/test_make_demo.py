@@ -9,14 +9,17 @@ database is SQLite whatever the suite's is). About 40-60 s on the 2-core CI mach
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -144,19 +147,28 @@ def test_make_demo_reaches_a_connected_dashboard_and_stops_cleanly(demo):
         },
         timeout=20,
     )
-    # The codes simulation the demo queued shows its result: "would assign" rows naming
-    # products of the sandbox's catalog that have no code.
+    # The codes simulation the demo queued from the admin runs in the cluster; its result
+    # ("would assign" audit rows, read from the demo's own database) shows on the dashboard,
+    # named by the sandbox's products.
     catalog = FakeBling()
-    made = retail_catalog_generate(catalog)
-    uncoded = {catalog.products[pid]["nome"] for pid in made.without_code}
+    retail_catalog_generate(catalog)
+    database = demo["clone"] / "demo.sqlite3"
 
-    def simulated() -> str:
-        page = session.get(f"{app}/dashboard/", timeout=20).text
-        if "faria (simulação)" in page and any(name in page for name in uncoded):
-            return page
-        return ""
+    def simulated() -> list[str]:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
+            done = db.execute(
+                "SELECT count(*) FROM blingsync_jobrun WHERE kind = 'codes' "
+                "AND status = 'succeeded' AND params LIKE '%dry_run%'"
+            ).fetchone()[0]
+            planned = db.execute(
+                "SELECT bling_product_id FROM blingsync_auditlog "
+                "WHERE action = 'code_assigned' AND dry_run ORDER BY id DESC LIMIT 5"
+            ).fetchall()
+        return [catalog.products[pid]["nome"] for (pid,) in planned] if done else []
 
-    page = _wait_for(simulated, timeout=90, what="the codes simulation on the dashboard", log=log)
+    planned = _wait_for(simulated, timeout=90, what="the codes simulation", log=log)
+    page = session.get(f"{app}/dashboard/", timeout=20).text
+    assert any(html.escape(name) in page for name in planned), planned
     assert 'id="demo-banner"' in page
     assert "Conectado" in page and "Não conectado" not in page
     assert COMPANY_NAME in page
