@@ -52,6 +52,7 @@ VENV_BIN = str(REPO / ".venv" / "bin")
 PASSED_THROUGH = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM", "USER")
 COMPANY_ID = "d3m0" + "0" * 28
 STOP_SECONDS = 30
+BLING_TIME_ZONE = "America/Sao_Paulo"
 
 
 def say(line: str) -> None:
@@ -300,6 +301,9 @@ class Demo:
     # -------------------------------------------------------------- the whole run
 
     def run(self) -> int:
+        # The sandbox's dates are Bling's: local time in São Paulo, whatever this machine's.
+        os.environ["TZ"] = BLING_TIME_ZONE
+        time.tzset()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop_requested.set())
         started = time.monotonic()

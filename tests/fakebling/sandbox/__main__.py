@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -116,6 +117,8 @@ def serve(args: argparse.Namespace) -> int:
     from tests.fakebling.__main__ import fake_options
     from tests.fakebling.sandbox.retail import retail_catalog_generate
 
+    os.environ["TZ"] = "America/Sao_Paulo"  # the sandbox's dates are Bling's local time
+    time.tzset()
     if args.webhook_url:
         _loopback(args.webhook_url)
     _loopback(args.redirect_uri)
