@@ -335,6 +335,9 @@ class Demo:
             self.simulation_queue(session, "stock")
             self.ready(started)
         except DemoError as exc:
+            if self.stop_requested.is_set():  # Ctrl-C during the setup: a stop, not a failure
+                say("parando (sinal recebido durante a preparação)")
+                return 0 if self.shutdown() else 1
             say(f"ERRO: {exc}")
             self.shutdown()
             return 1
@@ -353,7 +356,7 @@ class Demo:
         lines = [
             "",
             f"blingsync de demonstração pronto em {time.monotonic() - started:.0f} s "
-            "(modo simulação: nada é escrito sem um plano aplicado)",
+            "(modo simulação: nada é escrito no Bling do sandbox até mudar o modo ou aplicar um plano)",
             f"  painel:      {self.app_url}/dashboard/",
             f"  login:       usuário {self.username}  senha {self.password}  (grupo blingsync – gestão)",
             f"  sandbox:     {sandbox_page}  (simular venda, entrada, balanço, produto novo)",
