@@ -58,9 +58,16 @@ def _alive(pid: int) -> bool:
 def _fresh_clone(target: Path) -> Path:
     """What a clone of this checkout holds (the files git tracks, as they are now), with the
     checkout's virtualenv: no .env, no staticfiles/, no database."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, timeout=30
-    ).stdout.decode()
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, timeout=30
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: what git ignores
+        skip = shutil.ignore_patterns(
+            ".git", ".venv", "staticfiles", ".env", "*.sqlite3*", "__pycache__", "artifacts"
+        )
+        shutil.copytree(REPO, target, ignore=skip)
+        listed = ""
     for name in filter(None, listed.split("\0")):
         source = REPO / name
         if source.is_file():
