@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
     "blingsync.alerts.apps.AlertsConfig",
+    # Above products and webhooks: the operations faces (alerts sent, dashboard, status, mode).
+    "blingsync.operations.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -230,7 +232,7 @@ BLING_RETRY_MAX_SECONDS = env.float("BLING_RETRY_MAX_SECONDS", default=8.0)
 BLING_CIRCUIT_FAILURES = env.int("BLING_CIRCUIT_FAILURES", default=10)
 BLING_CIRCUIT_OPEN_SECONDS = env.int("BLING_CIRCUIT_OPEN_SECONDS", default=60)
 
-# --- E-mail: alerts and the daily summary (blingsync/alerts/) ------------------------------
+# --- E-mail: alerts and the daily summary (blingsync/alerts/, blingsync/operations/alerts/) ------------------------------
 # EMAIL_URL is django-environ's e-mail URL (smtp://user:password@host:587, submission://...,
 # smtps://...); unset, messages go to the console (the process's log).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
