@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` and `make test`. Both start from a fresh clone.
+# The commands of the README: `make run`, `make demo` and `make test`. All start from a fresh
+# clone.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,10 +8,14 @@ PY := $(VENV)/bin/python
 # a fresh clone gets the versions the tests ran with.
 PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
 
-.PHONY: run test lint typecheck format constraints
+.PHONY: run demo test lint typecheck format constraints
 
 run: $(VENV)/.run-deps
 	./scripts/run.sh
+
+# The whole app against the sandbox Bling on loopback (scripts/demo.py); Ctrl-C stops it.
+demo: $(VENV)/.run-deps
+	$(PY) scripts/demo.py
 
 test: $(VENV)/.dev-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
