@@ -129,6 +129,8 @@ def test_an_audit_row_written_before_the_facts_it_needs_shows_its_stored_text():
     """Rows of kit decisions (no facts then) and of invoices' sales (facts without the
     documents' shape) have no sentence: the admin shows the text written at the time."""
     assert reason_sentence(rule="soldout.kit_part_sold_out", data={}) == ""
+    assert reason_sentence(rule="soldout.excluded_in_bling", data={}) == ""
+    assert reason_sentence(rule="soldout.category_keeps", data={}) == ""
     old = {"stock": "0", "anchor": "none", "unanchored_days": 30, "sold": "2",
            "documents": ["NF-e nº 45"], "kits": [], "first_day": "2026-11-02",
            "last_day": "2026-11-02"}  # fmt: skip
