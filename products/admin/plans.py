@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.readonly import ReadOnlyAdminMixin
+from blingsync.admin.spreadsheet_cells import spreadsheet_cell_neutralise
 from blingsync.audit_reasons import reason_rule_label
 from blingsync.models import JobRun
 from blingsync.permissions import RUN_LIVE, permission_require
@@ -73,13 +74,7 @@ class _Echo:
         return value
 
 
-def _cell(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def plan_csv_rows(items: QuerySet[PlanItem]) -> Iterator[list[str]]:
+def plan_csv_rows(items: QuerySet[PlanItem]) -> Iterator[list[Any]]:
     yield [
         gettext("id do produto no Bling"),
         gettext("produto"),
@@ -94,7 +89,7 @@ def plan_csv_rows(items: QuerySet[PlanItem]) -> Iterator[list[str]]:
     ]
     for item in items.iterator(chunk_size=1000):
         yield [
-            _cell(v)
+            spreadsheet_cell_neutralise(v)
             for v in (
                 item.bling_product_id,
                 item.name,
