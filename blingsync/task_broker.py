@@ -10,7 +10,8 @@ then, within the broker's own polling:
 - `DelayedRedis`: the task waits in a sorted set scored by `until`; the pusher moves what is
   due to the queue before each blocking pop (one ZRANGEBYSCORE a second while idle, in memory),
   and the pop's timeout never runs past the next due task.
-Without `task_delay` both are django-q's brokers unchanged.
+Without `task_delay` both are django-q's brokers unchanged. A held task is not in the queue's
+size (`queue_size`, the backlog /health/ shows) until it is due, with either broker.
 """
 
 from __future__ import annotations
@@ -91,9 +92,6 @@ class DelayedRedis(Redis):
         if task:
             return [(None, task[1])]
         return None
-
-    def queue_size(self) -> int:
-        return int(super().queue_size()) + int(self.connection.zcard(self.delayed_key))
 
     def delete_queue(self) -> int:
         self.connection.delete(self.delayed_key)
