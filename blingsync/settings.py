@@ -12,13 +12,18 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from blingsync.demo_guard import demo_addresses_problem
 from blingsync.secret_key import HOW_TO_GENERATE, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# `make demo` (scripts/demo.py) runs the app against the sandbox Bling on loopback: its whole
+# environment comes from the demo script, never from `.env` (which may hold a real account).
+DEMO = env.bool("DEMO", default=False)
 # A local `.env` is optional; real environment variables win over it.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if not DEMO:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("BLINGSYNC_TESTING", default=False)
@@ -55,6 +60,8 @@ INSTALLED_APPS = [
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
     "blingsync.alerts.apps.AlertsConfig",
+    # Above products and webhooks: the operations faces (alerts sent, dashboard, status, mode).
+    "blingsync.operations.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -162,10 +169,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "blingsync.login_lockout.lockout_response"
+# The address a login comes from: the peer, or behind TRUSTED_PROXY_COUNT proxies the one
+# they saw (blingsync/client_address.py); never a header a client can forge.
+AXES_CLIENT_IP_CALLABLE = "blingsync.client_address.client_address"
 # The attempt records keep no form data (a mistyped password may be the real one).
 AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
 
 # --- Security (production behind an HTTPS proxy) ---------------------------------------------
+# How many reverse proxies in front of the app append to X-Forwarded-For (SPEC 6). 0: the
+# peer address is the client's and X-Forwarded-For is ignored (anyone can send it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more (proxies in front).")
 # SECURE_HTTPS=true says the site is served over HTTPS (by a proxy in front of gunicorn).
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
 SESSION_COOKIE_HTTPONLY = True
@@ -196,6 +211,19 @@ BLING_API_BASE_URL = env.str(
 BLING_AUTHORIZE_URL = env.str(
     "BLING_AUTHORIZE_URL", default="https://www.bling.com.br/Api/v3/oauth/authorize"
 )
+# The sandbox's page, linked from the demonstration banner (DEMO=true only).
+DEMO_SANDBOX_URL = env.str("DEMO_SANDBOX_URL", default="")
+if DEMO:
+    _demo_problem = demo_addresses_problem(
+        addresses={
+            "BLING_API_BASE_URL": BLING_API_BASE_URL,
+            "BLING_AUTHORIZE_URL": BLING_AUTHORIZE_URL,
+            "BLING_REDIRECT_URI": BLING_REDIRECT_URI,
+            "DEMO_SANDBOX_URL": DEMO_SANDBOX_URL,
+        }
+    )
+    if _demo_problem:
+        raise ImproperlyConfigured(_demo_problem)
 BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
 BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
 BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
@@ -212,7 +240,7 @@ BLING_RETRY_MAX_SECONDS = env.float("BLING_RETRY_MAX_SECONDS", default=8.0)
 BLING_CIRCUIT_FAILURES = env.int("BLING_CIRCUIT_FAILURES", default=10)
 BLING_CIRCUIT_OPEN_SECONDS = env.int("BLING_CIRCUIT_OPEN_SECONDS", default=60)
 
-# --- E-mail: alerts and the daily summary (blingsync/alerts/) ------------------------------
+# --- E-mail: alerts and the daily summary (blingsync/alerts/, blingsync/operations/alerts/) ------------------------------
 # EMAIL_URL is django-environ's e-mail URL (smtp://user:password@host:587, submission://...,
 # smtps://...); unset, messages go to the console (the process's log).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -34,11 +34,14 @@ from django.utils.dateparse import parse_datetime
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingForbidden, BlingNotFound
 from blingsync.bling.types import Order
+from blingsync.connection import connection_situations_refused_set
 from products.models import SaleLine, StockMovement
 
 logger = logging.getLogger(__name__)
 
 STOCK_EVENTS = ("stock.created", "stock.updated", "stock.deleted")
+# `operacao` of a stock movement: E entrada, S saída, B balanço (a manual adjustment).
+STOCK_OPERATIONS = ("E", "S", "B")
 VIRTUAL_STOCK_EVENT = "virtual_stock.updated"
 _SITUATIONS_TTL_SECONDS = 300.0
 
@@ -111,7 +114,11 @@ def stock_movement_from_payload(
         operation, quantity = "", None
     else:
         deposit = data.get("deposito") or {}
-        operation = str(data.get("operacao") or "") if event_type != "stock.deleted" else ""
+        # `stock.created` is a movement like any other (a balance done in Bling's stock
+        # screen arrives as one, `operacao` "B"): its `operacao` says what it is. An
+        # operation outside E/S/B ("" included) is "not set": balances only.
+        raw = "" if event_type == "stock.deleted" else str(data.get("operacao") or "")
+        operation = raw.strip().upper() if raw.strip().upper() in STOCK_OPERATIONS else ""
         quantity = data.get("quantidade") if operation else None
     return stock_movement_record(
         product_id=product_id,
@@ -160,8 +167,6 @@ def order_situation_names(*, run_id: int | None = None) -> dict[int, str]:
 
     Empty when Bling refuses `/situacoes/modulos` (403, no Situações scope): orders are then
     judged by `situacao.valor` (see `order_situation_judge`)."""
-    from blingsync.connection import connection_situations_refused_set
-
     key = ("run", run_id) if run_id is not None else "process"
     now = time.monotonic()
     if _situations.names is not None and _situations.key == key and now < _situations.expires:
