@@ -93,7 +93,9 @@ def _one_event(stack: Stack, category_id: int, n: int, timeout: float = 60) -> S
             with stack.fake.lock:
                 sample.code = stack.fake.products[pid].get("codigo", "")
             break
-        time.sleep(0.005)
+        # The time comes from the fake's log; polling it more often only takes the GIL from
+        # the fake's threads (a request admitted late by the fake looks like one sent late).
+        time.sleep(0.05)
     return sample
 
 
