@@ -23,6 +23,13 @@ requires before writing, and one category list call):
    call, then one PATCH each): with 20% of a catalog uncoded that is three lookups per ~2.5
    list pages.
 
+Listings move (bling-v3.md §9b): Bling pages by offset, recomputes every page and does not
+document its order; if it orders by last change, a product we code moves to the end of the
+listing and every row behind it shifts one place towards the pages already read. So a
+category is listed whole first (what is kept is small: the ids seen and the targets, never
+the list payloads) and its products are written only after its last page; the writes of one
+category cannot shift another category's listing.
+
 Variations. The OpenAPI document says nothing on whether `idCategoria` matches variations;
 a variation's detail carries its parent's `categoria`, and list items of variations carry
 `idProdutoPai`, so we expect them in the category listing (the fake does this) and decide
@@ -113,17 +120,23 @@ class _SweepState:
                 self.ctx.count("errors")
 
 
-def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False) -> None:
-    """Queue `targets` (up to the limit) and code the queue in batches of CODE_BATCH."""
+def _queue(state: _SweepState, targets: list[CodeTarget]) -> None:
+    """Queue `targets` (up to the limit) without writing anything yet."""
     remaining = state.remaining
     if remaining is not None and len(targets) > remaining:
         state.ctx.skip(LIMIT_REACHED, len(targets) - remaining)
         targets = targets[:remaining]
     state.queue.extend(targets)
+
+
+def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False) -> None:
+    """Queue `targets` (up to the limit) and code the queue in batches of CODE_BATCH."""
+    _queue(state, targets)
     while len(state.queue) >= CODE_BATCH or (flush and state.queue):
         batch, state.queue = state.queue[:CODE_BATCH], state.queue[CODE_BATCH:]
         results = codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek)
         state.record(results)
+        state.ctx.progress(len(state.seen_ids), None, "gravando códigos")
 
 
 def _retry_pending(state: _SweepState) -> None:
@@ -209,7 +222,7 @@ def _page_targets(
 def _sweep_category(
     state: _SweepState, node: CategoryNode, decision: CodeDecision, page_size: int
 ) -> None:
-    """List the category page by page and code each page's products.
+    """List the whole category page by page, then code its products.
 
     `products_all_stock_iter` lists each stock state (positive, zero, negative), so the
     category's products are all seen whatever their stock (Bling's default filter would hide
@@ -231,14 +244,17 @@ def _sweep_category(
     for product in items:
         batch.append(product)
         if len(batch) == page_size:
-            _apply(state, _page_targets(state, batch, decision))
+            _queue(state, _page_targets(state, batch, decision))
             ctx.progress(len(state.seen_ids), None, node.label)
             batch = []
             if state.remaining == 0:
                 items.close()
-                return
-    _apply(state, _page_targets(state, batch, decision))
-    ctx.progress(len(state.seen_ids), None, node.label)
+                break
+    else:
+        _queue(state, _page_targets(state, batch, decision))
+        ctx.progress(len(state.seen_ids), None, node.label)
+    # The whole category is listed: now write (see "Listings move" above).
+    _apply(state, [], flush=True)
 
 
 def _sweep_unlisted_variations(state: _SweepState) -> None:

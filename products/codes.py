@@ -11,7 +11,10 @@ Guarantees and how they hold:
   (audit `code_skipped`), the counter is raised past it and the product gets the next number.
 - The write is `PATCH /produtos/{id}` with `{"codigo"}` only. The audit intent is written
   before it and completed after it; a failure leaves the assignment `failed` and the sweep
-  retries it later with the same code.
+  retries it later with the same code. The assignment (`reserved`, with its write claim) is
+  the intent: a process killed between the call and the outcome leaves it reserved with a
+  claim that expires, and recovery settles it by reading Bling (`products.intents`). A write
+  the brake refused (`WritesStopped`) was not sent: the claim is released, the code kept.
 - Dry-run computes and audits (`would_do`) the code the product *would* get by peeking at the
   counters; nothing is written to Bling and no counter is consumed.
 
@@ -41,6 +44,7 @@ from blingsync.bling.errors import BlingError, BlingNotFound, BlingValidationErr
 from blingsync.bling.types import BlingProduct, ProductSituation
 from blingsync.models import AuditLog
 from blingsync.sweep_cursor import sweep_full_request
+from blingsync.write_gate import WritesStopped
 from products.category_sync import categories_sync
 from products.models import CodeAssignment, CodeCounter
 from products.rules import NOT_MIRRORED, CodeDecision, code_format
@@ -449,6 +453,14 @@ def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     CodeAssignment.objects.filter(pk=assignment.pk).update(attempts=F("attempts") + 1)
     try:
         catalog.product_code_set(product_id=pid, code=item.code)
+    except WritesStopped as exc:
+        # The brake (paused, dry-run, run stopped): nothing was sent. The code stays the
+        # product's (reserved, claim released) for the next live run; the audit says why.
+        CodeAssignment.objects.filter(pk=assignment.pk).update(
+            write_claimed_until=None, attempts=F("attempts") - 1
+        )
+        audit_complete(entry, ok=False, error=f"não enviado: {exc}", alert=False)
+        raise
     except BlingError as exc:
         error = str(exc)
         _mark(assignment, Status.FAILED, error)

@@ -24,3 +24,11 @@ def recovery_tick_task() -> dict | None:
     from webhooks.recovery import recovery_tick
 
     return recovery_tick()
+
+
+def recovery_at_start_task(round_: int = 0) -> dict | None:
+    """Queued when a cluster starts (`WebhooksConfig.ready`), and again as the claims a
+    killed worker left expire: recovery without the minute schedule."""
+    from webhooks.recovery import recovery_at_start
+
+    return recovery_at_start(round_=round_)

@@ -1,7 +1,8 @@
 """Sending one API request to Bling, with everything around it.
 
 `api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> HTTP with
-timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> `observers.RequestSent` (the job
+timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> for a write (any method but GET)
+`observers.WriteAboutToSend`, strict: the app's brake may refuse it -> `observers.RequestSent` (the job
 runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors` exception:
 - 401: refresh once (one process for all, see tokens.py), then retry; a second 401 raises
   BlingAuthError;
@@ -46,7 +47,12 @@ from blingsync.bling.http import (
     session_get,
     timeout_get,
 )
-from blingsync.bling.observers import RequestSent, Throttled, observers_notify
+from blingsync.bling.observers import (
+    RequestSent,
+    Throttled,
+    WriteAboutToSend,
+    observers_notify,
+)
 from blingsync.bling.tokens import AccessToken, access_token_get, token_renew
 
 logger = logging.getLogger(__name__)
@@ -100,6 +106,10 @@ def _send(
     )
     send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
     slot = ratelimit.ratelimit_slot_acquire()
+    if method != "GET":
+        # The last moment before a write leaves: the app's brake may refuse it (strict: its
+        # exception propagates and nothing is sent). Also before each retry of the write.
+        observers_notify(WriteAboutToSend(method=method, path=path), strict=True)
     observers_notify(RequestSent(method=method, path=path))
     started = time.monotonic()
     response = session.send(prepared, timeout=timeout_get(), **send_kwargs)

@@ -4,6 +4,9 @@ The client knows nothing of job runs, the audit log or alerts; it notifies typed
 and the app subscribes (wired in `BlingsyncConfig.ready`, so web, workers, commands and tests
 all see the same subscriptions):
 - `RequestSent`: one HTTP request left for Bling (API or token endpoint);
+- `WriteAboutToSend`: an API request that changes something in Bling (any method but GET) is
+  about to leave (after its rate-limit slot, before the request): notified with
+  `strict=True`, so the app's brake (`blingsync.write_gate`) can stop it;
 - `Throttled`: Bling answered 429 "per second" and the shared rate went down;
 - `TokenRefreshStarted` / `TokenRefreshFinished` / `TokenRefreshFailed`: one call to the
   token endpoint with the refresh token, by the process holding the lease; the last two carry
@@ -15,7 +18,7 @@ Subscribers run synchronously, in the caller's thread and context, in subscripti
 subscriber's exception is logged and swallowed: what the app does with an event never breaks
 the Bling call that reported it. The one exception is an intent that must be on record before
 the call (`TokenRefreshStarted`, notified with `strict=True`): its subscriber's error stops
-the call.
+the call; so is `WriteAboutToSend`: a refusal there means the write is not sent.
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ logger = logging.getLogger(__name__)
 class RequestSent:
     """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot,
     before the answer)."""
+
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class WriteAboutToSend:
+    """An API request that writes to Bling (method other than GET) is about to be sent: its
+    rate-limit slot came, nothing has left yet. Notified with `strict=True`: a subscriber
+    that raises stops the write (and the exception reaches the caller)."""
 
     method: str
     path: str

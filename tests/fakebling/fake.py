@@ -21,6 +21,9 @@ from .stock import STOCK_FILTER_DEFAULT, apply_balance
 
 log = logging.getLogger(__name__)
 
+# How GET /produtos orders its results by default ("id" or "changed", see `list_order`).
+LIST_ORDER_DEFAULT = "id"
+
 
 class FakeBling:
     """An in-process fake of Bling ERP API v3 over real HTTP on 127.0.0.1."""
@@ -75,6 +78,10 @@ class FakeBling:
             # only). None is the lenient reading (no filter), for a test about something else.
             self.stock_filter_default: int | None = STOCK_FILTER_DEFAULT
             self.stock_bumps_data_alteracao = False  # whether Bling does this is UNCONFIRMED
+            # Order of GET /produtos results, undocumented in Bling (bling-v3.md §9b):
+            # "id", or "changed" (the harsher reading: by last change, a product written
+            # while a listing is paged moves to its end, and rows shift between pages).
+            self.list_order = LIST_ORDER_DEFAULT
             # Whether ``idCategoria`` lists variations through their parent (UNCONFIRMED).
             self.variations_in_category_lists = True
             # More kits than this linked to a component: one virtual_stock.updated with

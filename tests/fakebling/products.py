@@ -4,7 +4,9 @@ Shapes follow bling-v3.md 4.1-4.3: list items carry no ``categoria`` and only
 ``estoque.saldoVirtualTotal``; variations are list items of their own with ``idProdutoPai``;
 the detail adds ``categoria``, full ``estoque`` and ``variacoes[].variacao.produtoPai``.
 
-Fake choices (real behaviour UNCONFIRMED): results are ordered by id; ``criterio=1`` (the
+Fake choices (real behaviour UNCONFIRMED): results are ordered by id, or with
+``fake.list_order = "changed"`` by last change (a product written moves to the end, so a
+listing paged while products are written shifts under the reader: bling-v3.md §9b); ``criterio=1`` (the
 default, "últimos incluídos") returns every product not excluded; ``filtroSaldoEstoque``
 filters on saldoVirtualTotal (0 = exactly zero, 1 = positive, 2 = negative; of the deposit
 ``filtroSaldoEstoqueDeposito`` when given) and, when omitted, applies Bling's documented
@@ -301,7 +303,8 @@ def list_products(fake: FakeBling, req: Request) -> Response:
     stock_filter = stock_filter_of(fake, p)
     stock_deposit = p.get("filtroSaldoEstoqueDeposito")
     out = []
-    for pid in sorted(cat.products):
+    order = cat.listing_key if fake.list_order == "changed" else None
+    for pid in sorted(cat.products, key=order):
         prod = cat.products[pid]
         sit = prod["situacao"]
         if (

@@ -78,6 +78,7 @@ def dispatch(
     raw: bytes,
 ) -> Response:
     """Serve one request and record it."""
+    received = time.time()
     path = full_path[len(API_PREFIX) :] if full_path.startswith(API_PREFIX + "/") else full_path
     body_json: Any = None
     bad_json = False
@@ -98,7 +99,9 @@ def dispatch(
         )
     with fake.lock:
         fake.requests.append(
-            Recorded(method, path, query, headers, body_json, response.status, time.time())
+            Recorded(
+                method, path, query, headers, body_json, response.status, time.time(), received
+            )
         )
     return response
 
