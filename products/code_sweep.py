@@ -134,8 +134,13 @@ def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False
     _queue(state, targets)
     while len(state.queue) >= CODE_BATCH or (flush and state.queue):
         batch, state.queue = state.queue[:CODE_BATCH], state.queue[CODE_BATCH:]
-        results = codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek)
-        state.record(results)
+        done: list[CodeResult] = []
+        try:
+            codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek, done=done)
+        finally:
+            # Also when the brake (or Bling) stopped the batch half-way: the run's counts
+            # say what was done.
+            state.record(done)
         state.ctx.progress(len(state.seen_ids), None, "gravando códigos")
 
 

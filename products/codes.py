@@ -326,15 +326,21 @@ def _mark(assignment: CodeAssignment, status: str, error: str = "") -> None:
 
 
 def codes_apply(
-    *, targets: Sequence[CodeTarget], dry_run: bool, peek: DryRunPeek | None = None
+    *,
+    targets: Sequence[CodeTarget],
+    dry_run: bool,
+    peek: DryRunPeek | None = None,
+    done: list[CodeResult] | None = None,
 ) -> list[CodeResult]:
     """Give each target (a product without a code in Bling) its code, in one batch.
 
     Existing assignments are reused (same code); new ones are allocated (live) or peeked
     (dry-run). One lookup in Bling per 100 codes; codes in use elsewhere are skipped and
     replaced; then one PATCH per product. Per-product failures are recorded and returned;
-    other Bling errors are recorded and raised.
+    other Bling errors are recorded and raised. `done`: a list the caller passes to see the
+    results already final when an error (or the brake) stops the batch half-way.
     """
+    done = done if done is not None else []
     if not targets:
         return []
     peek = peek or DryRunPeek()
@@ -382,8 +388,11 @@ def codes_apply(
             item.target.product_id, FAILED, item.code, error="too many codes in use in Bling"
         )
 
+    done.extend(results.values())
     for item in to_write:
-        results[item.target.product_id] = _code_write(item, dry_run=dry_run)
+        result = _code_write(item, dry_run=dry_run)
+        results[item.target.product_id] = result
+        done.append(result)
     return [results[t.product_id] for t in targets]
 
 
