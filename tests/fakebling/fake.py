@@ -72,6 +72,9 @@ class FakeBling:
             self.expires_in: int = self._defaults["expires_in"]
             self.token_delay = 0.0
             self.delay = 0.0
+            # "METHOD /path" -> seconds the fake waits *after* applying a request before it
+            # answers (the write landed; the client does not know yet).
+            self.answer_delays: dict[str, float] = {}
             self.unique_codes = True
             # What an omitted ``filtroSaldoEstoque`` means on GET /produtos and
             # /estoques/saldos[/{idDeposito}]: Bling's OpenAPI default, 1 (positive stock

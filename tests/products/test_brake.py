@@ -9,6 +9,7 @@ write reached it) against the moment the switch was committed.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -155,7 +156,7 @@ def test_an_event_whose_write_the_brake_holds_back_waits_and_is_written_when_liv
         event_id="ev-brake-1",
         event_type="product.created",
         resource_id=pid,
-        body='{"data": {"id": %d}}' % pid,
+        body=json.dumps({"data": {"id": pid}}),
         signature_valid=True,
         status=WebhookEvent.Status.PENDING,
         company_id=bling_connected.company_id,
@@ -197,7 +198,7 @@ def test_a_switch_to_dry_run_also_holds_writes_back(fake_bling, bling_connected)
         event_id="ev-brake-2",
         event_type="product.created",
         resource_id=pid,
-        body='{"data": {"id": %d}}' % pid,
+        body=json.dumps({"data": {"id": pid}}),
         signature_valid=True,
         status=WebhookEvent.Status.PENDING,
         company_id=bling_connected.company_id,

@@ -11,6 +11,8 @@ worker left: events `processing` with expired claims, stock evaluations, reserve
 from __future__ import annotations
 
 import io
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -148,7 +150,7 @@ def _left_by_a_killed_worker(fake, tree, company_id: str) -> dict[str, list[int]
             event_id=f"ev-killed-{n}",
             event_type="product.created",
             resource_id=pid,
-            body='{"data": {"id": %d}}' % pid,
+            body=json.dumps({"data": {"id": pid}}),
             signature_valid=True,
             company_id=company_id,
             status=WebhookEvent.Status.PROCESSING,
@@ -225,7 +227,7 @@ def test_a_started_cluster_without_schedules_takes_back_what_a_killed_worker_lef
         event_id="ev-killed-recent",
         event_type="product.created",
         resource_id=pid,
-        body='{"data": {"id": %d}}' % pid,
+        body=json.dumps({"data": {"id": pid}}),
         signature_valid=True,
         company_id=bling_connected.company_id,
         status=WebhookEvent.Status.PROCESSING,
@@ -266,4 +268,4 @@ def test_a_started_cluster_without_schedules_takes_back_what_a_killed_worker_lef
     log_path.unlink(missing_ok=True)
     assert took < 180, text[-3000:]
     _assert_settled(fake_bling, left)
-    print(f"cluster start -> everything settled in {took:.1f} s")
+    logging.getLogger(__name__).info("cluster start -> everything settled in %.1f s", took)
