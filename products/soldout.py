@@ -74,6 +74,8 @@ BATCH_SIZE = 100
 # product that sells is far more recent, and a year-old sale proves nothing about today.
 EVIDENCE_WINDOW = timedelta(days=400)
 NOT_FOUND = "not_found"
+# The error of a write the brake held back (nothing was sent).
+NOT_SENT = "não enviado"
 _CHANGES = (Verdict.DEACTIVATE, Verdict.REACTIVATE)
 
 
@@ -152,8 +154,11 @@ def soldout_process(
     dry_run: bool,
     settings_row: RuntimeSettings | None = None,
     now: datetime | None = None,
+    done: list[SoldOutResult] | None = None,
 ) -> list[SoldOutResult]:
-    """Decide and apply the rule for `candidates` (results in the same order)."""
+    """Decide and apply the rule for `candidates` (results in the same order). `done`: a
+    list the caller passes to see the results of what was decided or tried also when an
+    error (or the brake) stops the batch half-way."""
     if not candidates:
         return []
     settings_row = settings_row or RuntimeSettings.load()
@@ -233,6 +238,12 @@ def soldout_process(
                 if item.decision.verdict in _CHANGES and item.entry is None:
                     continue
                 _state_save(item, now=now)
+        if done is not None:
+            done.extend(
+                _result(item, dry_run=dry_run)
+                for item in pending
+                if item.decision.verdict not in _CHANGES or item.entry is not None
+            )
     return [_result(item, dry_run=dry_run) for item in pending]
 
 
@@ -300,7 +311,7 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
         except WritesStopped as exc:
             # The brake: nothing was sent. Settled at once (not applied, and why).
             for item in chunk:
-                item.error = f"não enviado: {exc}"
+                item.error = f"{NOT_SENT}: {exc}"
                 if item.entry is not None:
                     audit_complete(item.entry, ok=False, error=item.error, alert=False)
             raise

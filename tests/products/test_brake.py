@@ -23,7 +23,7 @@ from blingsync.bling.observers import RequestSent, observers_subscribe, observer
 from blingsync.jobrunner import job_run_now, job_stop_request
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.runtime import mode_set
-from products.models import CodeAssignment
+from products.models import CodeAssignment, ProductStockState
 from tests.conftest import role_user_create
 from tests.products.soldout_support import mode_live, tree_mirror
 from webhooks.models import WebhookEvent
@@ -268,3 +268,48 @@ def test_job_stop_command(db):
         call_command("job_stop", "--run", str(finished.pk), stdout=io.StringIO())
     finished.refresh_from_db()
     assert finished.stop_requested_at is None
+
+
+@pytest.mark.django_db
+def test_a_stock_sweep_paused_after_its_first_batch_writes_no_other(fake_bling, bling_connected):
+    from tests.products.soldout_support import moment, sale, stock_posting
+
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    sold = []
+    for n in range(250):
+        pid = fake_bling.add_product(f"Memória {n}", categoria_id=tree.memoria)["id"]
+        stock_posting(fake_bling, pid, "E", 1, at=moment(120))
+        sale(fake_bling, pid, 1)
+        sold.append(pid)
+
+    def pause_after_first_batch(sent: RequestSent) -> None:
+        if sent.method == "POST" and sent.path == "/produtos/situacoes":
+            RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
+
+    observers_subscribe(RequestSent, pause_after_first_batch)
+    try:
+        run = job_run_now(kind="stock", trigger="manual")
+    finally:
+        observers_unsubscribe(RequestSent, pause_after_first_batch)
+
+    batches = fake_bling.calls(method="POST", path="/produtos/situacoes")
+    assert len(batches) == 1 and len(batches[0].json["idsProdutos"]) == 100
+    inactive = [pid for pid in sold if fake_bling.products[pid]["situacao"] == "I"]
+    assert len(inactive) == 100
+    assert run.status == JobRun.Status.INTERRUPTED and "pausada" in run.error
+    assert run.changed == 100  # its counts so far
+    # What was written is ours; what was held back is settled (not applied, why); no intent
+    # is left open.
+    states = ProductStockState.objects.filter(bling_product_id__in=sold)
+    assert set(
+        states.filter(deactivated_by_blingsync=True).values_list("bling_product_id", flat=True)
+    ) == set(inactive)
+    assert not states.exclude(intent_situation="").exists()
+    entries = AuditLog.objects.filter(action=AuditLog.Action.PRODUCT_DEACTIVATED)
+    assert entries.filter(outcome=AuditLog.Outcome.OK).count() == 100
+    # (The run stopped at its progress report right after the batch, before auditing the
+    # next one; a write refused at the gate would be audited failed, "não enviado".)
+    held = entries.filter(outcome=AuditLog.Outcome.FAILED)
+    assert all("não enviado" in e.error for e in held)
+    assert not entries.filter(outcome=AuditLog.Outcome.PENDING).exists()
