@@ -41,7 +41,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from blingsync.audit import AuditSource, audit_source
+from blingsync.audit import AuditSource, audit_record, audit_source
 from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
 from blingsync.bling.observers import RequestSent, Throttled
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
@@ -374,8 +374,6 @@ def job_stop_request(*, run_id: int, actor: str, source: str | None = None) -> b
     """Ask a running (or queued) run to stop at its next write or progress report; True when
     the request was recorded (False: the run is not running, or a stop was already asked).
     Audited."""
-    from blingsync.audit import audit_record
-
     now = timezone.now()
     asked = JobRun.objects.filter(
         pk=run_id,

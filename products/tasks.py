@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from blingsync.runtime import run_mode_resolve
-from products.soldout import SoldOutResult, product_stock_evaluate
+from blingsync.write_gate import WriteAuthority, WritesStopped, write_scope
+from products.soldout import NOT_SENT, SoldOutResult, product_stock_evaluate
 from products.stock_evaluations import stock_evaluation_run
 
 
@@ -14,7 +15,14 @@ def stock_evaluation_task(product_id: int) -> str:
 
 def stock_evaluate_task(product_id: int) -> SoldOutResult:
     """Re-evaluate one product now (the admin's "reavaliar agora"), in the installation's
-    mode. It does not stop while paused: it never did (the action needs the live
-    permission, and staff asked for it); whether it should is a question for SPEC 5.12."""
+    mode. It reads and decides while paused (staff asked for it), but its write passes the
+    brake like any other (`blingsync.write_gate`): paused, nothing is written and the result
+    says so."""
     mode = run_mode_resolve(dry_run=None)
-    return product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
+    try:
+        with write_scope(authority=WriteAuthority.MODE):
+            return product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
+    except WritesStopped as exc:
+        return SoldOutResult(
+            product_id, "keep", "paused", str(exc), mode.dry_run, error=f"{NOT_SENT}: {exc}"
+        )

@@ -27,26 +27,17 @@ def main() -> int:
     from blingsync.bling import catalog
 
     action = sys.argv[1]
-    if action == "stock":
-        original = catalog.products_situation_set
-
-        def situations_then_die(**kwargs):
-            original(**kwargs)
-            os._exit(9)
-
-        catalog.products_situation_set = situations_then_die
-        call_command("sweep_stock", stdout=io.StringIO())
-    elif action == "codes":
-        original_code = catalog.product_code_set
-
-        def code_then_die(**kwargs):
-            original_code(**kwargs)
-            os._exit(9)
-
-        catalog.product_code_set = code_then_die
-        call_command("sweep_codes", stdout=io.StringIO())
-    else:
+    writes = {"stock": "products_situation_set", "codes": "product_code_set"}
+    if action not in writes:
         raise SystemExit(f"unknown action {action!r}")
+    original = getattr(catalog, writes[action])
+
+    def write_then_die(**kwargs):
+        original(**kwargs)
+        os._exit(9)
+
+    setattr(catalog, writes[action], write_then_die)
+    call_command(f"sweep_{action}", stdout=io.StringIO())
     return 0  # not reached when a write happened
 
 

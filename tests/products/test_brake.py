@@ -25,7 +25,7 @@ from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.runtime import mode_set
 from products.models import CodeAssignment, ProductStockState
 from tests.conftest import role_user_create
-from tests.products.soldout_support import mode_live, tree_mirror
+from tests.products.soldout_support import mode_live, sold_out_by_a_sale, tree_mirror
 from webhooks.models import WebhookEvent
 from webhooks.processing import event_process
 
@@ -145,35 +145,44 @@ def test_parar_stops_a_running_sweep_before_its_next_write(fake_bling, bling_con
     assert sorted(codes) == [f"MEMO{n:05d}" for n in range(1, PRODUCTS + 1)]
 
 
-@pytest.mark.django_db
-def test_an_event_whose_write_the_brake_holds_back_waits_and_is_written_when_live(
-    fake_bling, bling_connected
-):
-    tree = tree_mirror(fake_bling)
+def _event_processed_while_the_mode_switches_to(fake, company_id: str, mode: str) -> tuple:
+    """A product.created event processed while staff switch the mode (after its claim and
+    first read, before its write: a subscriber of the client's RequestSent does it).
+    Returns (product id, the event row, what processing said)."""
+    tree = tree_mirror(fake)
     mode_live()
-    pid = fake_bling.add_product("Memória 8GB", categoria_id=tree.memoria)["id"]
+    pid = fake.add_product("Memória 8GB", categoria_id=tree.memoria)["id"]
     event = WebhookEvent.objects.create(
-        event_id="ev-brake-1",
+        event_id=f"ev-brake-{mode}",
         event_type="product.created",
         resource_id=pid,
         body=json.dumps({"data": {"id": pid}}),
         signature_valid=True,
         status=WebhookEvent.Status.PENDING,
-        company_id=bling_connected.company_id,
+        company_id=company_id,
     )
 
-    def pause_on_first_read(sent: RequestSent) -> None:
-        # Staff pause while the event is being processed (after its claim, before its write).
-        RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
+    def switch_on_first_read(sent: RequestSent) -> None:
+        RuntimeSettings.objects.filter(pk=1).update(mode=mode)
 
-    observers_subscribe(RequestSent, pause_on_first_read)
+    observers_subscribe(RequestSent, switch_on_first_read)
     try:
-        assert event_process(event_id=event.pk) == "held"
+        outcome = event_process(event_id=event.pk)
     finally:
-        observers_unsubscribe(RequestSent, pause_on_first_read)
-
-    assert not fake_bling.calls(method="PATCH")
+        observers_unsubscribe(RequestSent, switch_on_first_read)
     event.refresh_from_db()
+    return pid, event, outcome
+
+
+@pytest.mark.django_db
+def test_an_event_whose_write_the_brake_holds_back_waits_and_is_written_when_live(
+    fake_bling, bling_connected
+):
+    pid, event, outcome = _event_processed_while_the_mode_switches_to(
+        fake_bling, bling_connected.company_id, RuntimeSettings.Mode.PAUSED
+    )
+    assert outcome == "held"
+    assert not fake_bling.calls(method="PATCH")
     assert event.status == WebhookEvent.Status.PENDING  # not failed, not lost
     assert event.attempts == 0 and "não enviado" in event.last_error
     assignment = CodeAssignment.objects.get(bling_product_id=pid)
@@ -191,27 +200,10 @@ def test_an_event_whose_write_the_brake_holds_back_waits_and_is_written_when_liv
 
 @pytest.mark.django_db
 def test_a_switch_to_dry_run_also_holds_writes_back(fake_bling, bling_connected):
-    tree = tree_mirror(fake_bling)
-    mode_live()
-    pid = fake_bling.add_product("Memória 4GB", categoria_id=tree.memoria)["id"]
-    event = WebhookEvent.objects.create(
-        event_id="ev-brake-2",
-        event_type="product.created",
-        resource_id=pid,
-        body=json.dumps({"data": {"id": pid}}),
-        signature_valid=True,
-        status=WebhookEvent.Status.PENDING,
-        company_id=bling_connected.company_id,
+    pid, event, outcome = _event_processed_while_the_mode_switches_to(
+        fake_bling, bling_connected.company_id, RuntimeSettings.Mode.DRY_RUN
     )
-
-    def dry_run_on_first_read(sent: RequestSent) -> None:
-        RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.DRY_RUN)
-
-    observers_subscribe(RequestSent, dry_run_on_first_read)
-    try:
-        assert event_process(event_id=event.pk) == "held"
-    finally:
-        observers_unsubscribe(RequestSent, dry_run_on_first_read)
+    assert outcome == "held" and event.status == WebhookEvent.Status.PENDING
     assert not fake_bling.calls(method="PATCH")
     assert fake_bling.products[pid]["codigo"] == ""
 
@@ -272,16 +264,9 @@ def test_job_stop_command(db):
 
 @pytest.mark.django_db
 def test_a_stock_sweep_paused_after_its_first_batch_writes_no_other(fake_bling, bling_connected):
-    from tests.products.soldout_support import moment, sale, stock_posting
-
     tree = tree_mirror(fake_bling)
     mode_live()
-    sold = []
-    for n in range(250):
-        pid = fake_bling.add_product(f"Memória {n}", categoria_id=tree.memoria)["id"]
-        stock_posting(fake_bling, pid, "E", 1, at=moment(120))
-        sale(fake_bling, pid, 1)
-        sold.append(pid)
+    sold = [sold_out_by_a_sale(fake_bling, tree.memoria, f"Memória {n}") for n in range(250)]
 
     def pause_after_first_batch(sent: RequestSent) -> None:
         if sent.method == "POST" and sent.path == "/produtos/situacoes":

@@ -30,7 +30,12 @@ from blingsync.models import AuditLog, JobRun
 from products.intents import INTENT_EXPIRES, code_claims_settle, stock_intents_settle
 from products.models import CodeAssignment, ProductStockState, StockEvaluation
 from tests.bling.processes import ROOT, database_url
-from tests.products.soldout_support import mode_live, moment, sale, stock_posting, tree_mirror
+from tests.products.soldout_support import (
+    mode_live,
+    sold_out_by_a_sale,
+    stock_posting,
+    tree_mirror,
+)
 from webhooks.models import WebhookEvent
 from webhooks.recovery import recovery_reclaim
 
@@ -65,13 +70,6 @@ def _killed(fake, action: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def _sold_out(fake, category_id: int, name: str) -> int:
-    pid = fake.add_product(name, categoria_id=category_id)["id"]
-    stock_posting(fake, pid, "E", 1, at=moment(120))
-    sale(fake, pid, 1)
-    return pid
-
-
 def _later() -> timezone.datetime:
     """A moment when every intent left by the killed process has expired."""
     return timezone.now() + INTENT_EXPIRES + timedelta(seconds=1)
@@ -83,7 +81,7 @@ def test_a_process_killed_after_the_deactivation_call_is_settled_as_ours_and_rea
 ):
     tree = tree_mirror(fake_bling)
     mode_live()
-    sold = [_sold_out(fake_bling, tree.memoria, f"Memória {n}") for n in range(5)]
+    sold = [sold_out_by_a_sale(fake_bling, tree.memoria, f"Memória {n}") for n in range(5)]
 
     _killed(fake_bling, "stock")
 
@@ -167,7 +165,7 @@ def _left_by_a_killed_worker(fake, tree, company_id: str) -> dict[str, list[int]
         status=Status.RESERVED,
         write_claimed_until=past,
     )
-    sold = _sold_out(fake, tree.memoria, "Memória esgotada")
+    sold = sold_out_by_a_sale(fake, tree.memoria, "Memória esgotada")
     StockEvaluation.objects.create(
         bling_product_id=sold, due_at=past, claimed_at=past, recover_at=past + timedelta(seconds=60)
     )

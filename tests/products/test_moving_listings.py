@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from blingsync.models import JobRun
 from products.models import ProductStockState
-from tests.products.soldout_support import mode_live, moment, sale, stock_posting, tree_mirror
+from tests.products.soldout_support import mode_live, sold_out_by_a_sale, tree_mirror
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +71,7 @@ def test_a_stock_sweep_deactivates_every_candidate_although_each_leaves_the_list
     tree = tree_mirror(fake_bling)
     mode_live()
     fake_bling.list_order = "changed"
-    sold = []
-    for n in range(250):
-        pid = fake_bling.add_product(f"Memória {n}", categoria_id=tree.memoria)["id"]
-        stock_posting(fake_bling, pid, "E", 1, at=moment(120))
-        sale(fake_bling, pid, 1)
-        sold.append(pid)
+    sold = [sold_out_by_a_sale(fake_bling, tree.memoria, f"Memória {n}") for n in range(250)]
 
     call_command("sweep_stock", stdout=io.StringIO())
 
