@@ -1,9 +1,10 @@
 """Sending one API request to Bling, with everything around it.
 
-`api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> HTTP with
-timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> for a write (any method but GET)
-`observers.WriteAboutToSend`, strict: the app's brake may refuse it -> `observers.RequestSent` (the job
-runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors` exception:
+`api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> for a write
+(any method but GET) `observers.WriteAboutToSend`, strict: the app's brake may refuse it ->
+HTTP with timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> `observers.RequestSent` (the
+job runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors`
+exception:
 - 401: refresh once (one process for all, see tokens.py), then retry; a second 401 raises
   BlingAuthError;
 - 429 `period: second` (another integration on the account uses part of the limit): the
@@ -109,10 +110,14 @@ def _send(
     if method != "GET":
         # The last moment before a write leaves: the app's brake may refuse it (strict: its
         # exception propagates and nothing is sent). Also before each retry of the write.
+        # Nothing else runs between this check and the send (RequestSent's subscribers may
+        # write to the database: they run after it).
         observers_notify(WriteAboutToSend(method=method, path=path), strict=True)
-    observers_notify(RequestSent(method=method, path=path))
     started = time.monotonic()
-    response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
+    try:
+        response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
+    finally:
+        observers_notify(RequestSent(method=method, path=path))
     logger.debug(
         "bling %s %s -> %s in %.0f ms",
         method,

@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RequestSent:
-    """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot,
-    before the answer)."""
+    """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot; for
+    an API request, once it was sent, whether or not an answer came)."""
 
     method: str
     path: str

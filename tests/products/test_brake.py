@@ -22,7 +22,7 @@ from django.urls import reverse
 from blingsync.bling.observers import RequestSent, observers_subscribe, observers_unsubscribe
 from blingsync.jobrunner import job_run_now, job_stop_request
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
-from blingsync.runtime import mode_set
+from blingsync.operations.mode import mode_set
 from products.models import CodeAssignment, ProductStockState
 from tests.conftest import role_user_create
 from tests.products.soldout_support import mode_live, sold_out_by_a_sale, tree_mirror

@@ -1,7 +1,7 @@
 """`python manage.py process_events`: drain pending webhook events (and due retries and stock
 evaluations) in this process, e.g. after a pause, after a crash or when no cluster is running.
 
-Before draining it takes back what a killed worker left (`webhooks.recovery.recovery_reclaim`):
+Before draining it takes back what a killed worker left (`blingsync.recovery.recovery_reclaim`):
 events left `processing` whose claim expired, and open write intents (situations, codes),
 settled by reading Bling; stock evaluations whose claim expired are claimable as they are."""
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.models import AuditLog, BlingConnection
+from blingsync.recovery import recovery_reclaim
 from blingsync.runtime import mode_is_paused
 from products.stock_evaluations import stock_evaluations_run_due
 from webhooks.maintenance import events_reprocess
@@ -24,7 +25,6 @@ from webhooks.processing import (
     STOCK_EVENTS,
     event_process,
 )
-from webhooks.recovery import recovery_reclaim
 from webhooks.selectors import events_to_process
 
 # Event types whose processing calls Bling (the others are decided locally).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from blingsync.schedules import schedules_setup
+from blingsync.operations.schedules import schedules_setup
 
 
 class Command(BaseCommand):

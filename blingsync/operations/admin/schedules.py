@@ -15,7 +15,7 @@ from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
 from blingsync.models import JobRun
-from blingsync.schedules import JOB_FUNC, SCHEDULES
+from blingsync.operations.schedules import JOB_FUNC, SCHEDULES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

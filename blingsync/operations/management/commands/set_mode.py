@@ -7,7 +7,7 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from blingsync.models import AuditLog, RuntimeSettings
-from blingsync.runtime import mode_set
+from blingsync.operations.mode import mode_set
 
 
 class Command(BaseCommand):
