@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from blingsync.runtime import run_mode_resolve
-from blingsync.write_gate import WriteAuthority, WritesStopped, write_scope
-from products.soldout import NOT_SENT, SoldOutResult, product_stock_evaluate
-from products.stock_evaluations import stock_evaluation_run
+from blingsync.runtime import mode_is_paused
+from products.stock_evaluations import stock_evaluation_request, stock_evaluation_run
 
 
 def stock_evaluation_task(product_id: int) -> str:
@@ -13,16 +11,10 @@ def stock_evaluation_task(product_id: int) -> str:
     return stock_evaluation_run(product_id=product_id)
 
 
-def stock_evaluate_task(product_id: int) -> SoldOutResult:
-    """Re-evaluate one product now (the admin's "reavaliar agora"), in the installation's
-    mode. It reads and decides while paused (staff asked for it), but its write passes the
-    brake like any other (`blingsync.write_gate`): paused, nothing is written and the result
-    says so."""
-    mode = run_mode_resolve(dry_run=None)
-    try:
-        with write_scope(authority=WriteAuthority.MODE):
-            return product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
-    except WritesStopped as exc:
-        return SoldOutResult(
-            product_id, "keep", "paused", str(exc), mode.dry_run, error=f"{NOT_SENT}: {exc}"
-        )
+def stock_evaluate_task(product_id: int) -> bool:
+    """What the admin's "reavaliar agora" queued before it asked through the debounce row
+    (kept: django-q stores the dotted path of a queued task). It asks as a stock event does,
+    and nothing while paused."""
+    if mode_is_paused():
+        return False
+    return stock_evaluation_request(product_id=product_id)

@@ -176,3 +176,13 @@ def writes_approved_outside_entry_points(monkeypatch):
         "_DEFAULT_SCOPE",
         write_gate.WriteScope(authority=write_gate.WriteAuthority.APPROVED),
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_situations():
+    """The order-situation names are cached per process: each test reads its fake's."""
+    from products.evidence import order_situations_cache_clear
+
+    order_situations_cache_clear()
+    yield
+    order_situations_cache_clear()

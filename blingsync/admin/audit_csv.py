@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.admin.spreadsheet_cells import spreadsheet_cell_neutralise
 from blingsync.audit_reasons import audit_reason_text
 from blingsync.models import AuditLog
 
@@ -78,7 +79,7 @@ def audit_csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield "\ufeff"
         for row in audit_csv_rows(queryset):
-            yield writer.writerow(row)
+            yield writer.writerow([spreadsheet_cell_neutralise(cell) for cell in row])
 
     response = StreamingHttpResponse(
         lines(),
