@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0010_stockevaluation_from_webhooks'),
+        ('products', '0011_stock_state_reason_data'),
     ]
 
     operations = [
