@@ -92,15 +92,19 @@ def audit_begin(
     return entry
 
 
-def audit_complete(entry: AuditLog, *, ok: bool, after: Any = None, error: str = "") -> AuditLog:
-    """Record the outcome of a change started with `audit_begin`."""
+def audit_complete(
+    entry: AuditLog, *, ok: bool, after: Any = None, error: str = "", alert: bool = True
+) -> AuditLog:
+    """Record the outcome of a change started with `audit_begin`. `alert=False`: a failure
+    that is no fault (a write the brake held back: staff paused on purpose) raises no
+    alert."""
     entry.outcome = AuditLog.Outcome.OK if ok else AuditLog.Outcome.FAILED
     if after is not None:
         entry.after = after
     entry.error = error[:4000]
     entry.completed_at = timezone.now()
     entry.save(update_fields=["outcome", "after", "error", "completed_at"])
-    if not ok:
+    if not ok and alert:
         alert_audit_failed(action=entry.action, dry_run=entry.dry_run)
     return entry
 

@@ -126,6 +126,14 @@ def _mode_changed(data: Mapping[str, Any]) -> str:
     return _("Modo alterado por %(actor)s.") % {"actor": data["actor"]}
 
 
+@reason_register("job.stopped", gettext_lazy("execução parada pela equipe"))
+def _job_stopped(data: Mapping[str, Any]) -> str:
+    return _("Parada da execução %(run)s pedida por %(actor)s.") % {
+        "run": data.get("run"),
+        "actor": data.get("actor"),
+    }
+
+
 _TOKEN_WHY = {
     "expiring": gettext_lazy("Token renovado antes de expirar."),
     "scheduled": gettext_lazy("Token renovado pela tarefa agendada."),

@@ -4,6 +4,9 @@
 - a token refresh is audited as intent (before the call to the token endpoint) and outcome
   (after it), action `token_refreshed`;
 - a connection marked "needs reconnect" raises the alert of that kind;
+- every write about to be sent passes the brake (`blingsync.write_gate.write_gate_check`:
+  the mode and the run's stop request, read at that moment); its `WritesStopped` stops the
+  write before anything leaves;
 - every request and its answer join the latency trace of the work under way, if any
   (`blingsync.latency`).
 
@@ -26,11 +29,13 @@ from blingsync.bling.observers import (
     TokenRefreshFailed,
     TokenRefreshFinished,
     TokenRefreshStarted,
+    WriteAboutToSend,
     observers_subscribe,
 )
 from blingsync.jobrunner import bling_request_counted, bling_throttle_noted
 from blingsync.latency import latency_request_sent, latency_response_received
 from blingsync.models import AuditLog
+from blingsync.write_gate import write_gate_check
 
 # The intent entry of each refresh under way, until its outcome; keyed by the start event,
 # which the client drops when the refresh is over (so an entry never outlives it).
@@ -74,12 +79,18 @@ def token_refresh_audit_failed(event: TokenRefreshFailed) -> None:
         audit_complete(entry, ok=False, error=event.error)
 
 
+def write_gate_before_send(event: WriteAboutToSend) -> None:
+    """The brake: a write to Bling goes out only if the mode (and the run) allow it now."""
+    write_gate_check()
+
+
 def needs_reconnect_alerted(event: NeedsReconnect) -> None:
     alert_needs_reconnect()
 
 
 def bling_subscriptions_wire() -> None:
     """Subscribe the app to the client's events (idempotent)."""
+    observers_subscribe(WriteAboutToSend, write_gate_before_send)
     observers_subscribe(RequestSent, bling_request_counted)
     observers_subscribe(RequestSent, latency_request_sent)
     observers_subscribe(ResponseReceived, latency_response_received)

@@ -13,8 +13,14 @@ management commands all end in `job_run_execute`, which
 - runs the registered handler with a `JobContext` that counts seen/changed/skipped/errors and
   Bling API calls, flushing them to the row every couple of seconds (the dashboard shows
   progress, and the flush doubles as a heartbeat);
-- records success or the error; a successful live run without limit or explicit since is
-  marked `complete` in its details: the next run's cursor starts from it.
+- runs the handler inside `write_scope(authority=MODE, run_id=run.pk)`: every write to
+  Bling asks the brake (`blingsync.write_gate`) just before it is sent, so a switch to
+  paused or dry-run, or a stop request on the run ("Parar", `job_stop`), ends the run at its
+  next write; the handler's progress reports (between pages and batches) also look at the
+  stop request and a pause, so a run that is only reading stops too;
+- records success or the error; a run stopped by the brake ends "interrompida" with its
+  counts so far and the reason in words; a successful live run without limit or explicit
+  since is marked `complete` in its details: the next run's cursor starts from it.
 
 Apps register handlers in their `jobs.py` with `@register_job(kind)`; the modules are
 autodiscovered when Django starts.
@@ -35,10 +41,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from blingsync.audit import AuditSource, audit_source
+from blingsync.audit import AuditSource, audit_record, audit_source
 from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
 from blingsync.bling.observers import RequestSent, Throttled
-from blingsync.models import AuditLog, JobRun
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
 from blingsync.sweep_cursor import (
     FULL,
@@ -48,6 +54,7 @@ from blingsync.sweep_cursor import (
     sweep_run_is_complete,
 )
 from blingsync.task_queue import task_queue_now
+from blingsync.write_gate import StopReason, WriteAuthority, WritesStopped, write_scope
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +133,9 @@ class JobContext:
     progress: ProgressCallback
     # time.monotonic() after which the run stops at its next progress report.
     deadline: float | None = None
+    # Whether a switch to paused stops the run at its next progress report (kinds that run
+    # when paused, e.g. tokens, are not stopped by it).
+    stops_when_paused: bool = True
     _pending: dict[str, int] = field(default_factory=dict)
     _reasons: dict[str, int] = field(default_factory=dict)
     _last_flush: float = field(default_factory=time.monotonic)
@@ -142,11 +152,28 @@ class JobContext:
         """What handlers call between batches (`ctx.progress`): shows progress, and stops the
         run at this safe point once its time budget is spent (see `job_run_execute`)."""
         self._show_progress(done, total, label)
+        self.stop_check()
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise JobStopped(
                 f"time budget of {settings.SWEEP_MAX_SECONDS} s reached after {done} items; "
                 "the next run continues (what was done is kept)"
             )
+
+    def stop_check(self) -> None:
+        """Raise `WritesStopped` when staff asked this run to stop, or (for a kind that
+        does not run when paused) the installation was paused: the brake between writes,
+        for the parts of a run that only read. Two small queries."""
+        stop = (
+            JobRun.objects.filter(pk=self.run.pk, stop_requested_at__isnull=False)
+            .values_list("stop_requested_by", flat=True)
+            .first()
+        )
+        if stop is not None:
+            raise WritesStopped(StopReason.STOPPED, f"parada pedida por {stop or '?'}")
+        if self.stops_when_paused:
+            mode = RuntimeSettings.objects.filter(pk=1).values_list("mode", flat=True).first()
+            if mode == RuntimeSettings.Mode.PAUSED:
+                raise WritesStopped(StopReason.PAUSED, "a instalação foi pausada")
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to one of seen/changed/skipped/errors/api_calls."""
@@ -327,6 +354,52 @@ def _finish(run: JobRun, *, status: str, error: str = "", skip_reason: str = "")
     )
 
 
+_INTERRUPTED_WORDS = {
+    StopReason.PAUSED: "interrompida: a instalação foi pausada",
+    StopReason.DRY_RUN: "interrompida: a instalação passou para simulação (dry-run)",
+    StopReason.STOPPED: "interrompida: parada pedida",
+}
+
+
+def _interrupted_words(exc: WritesStopped) -> str:
+    """The reason a run was interrupted, in words (stored in the run's `error`)."""
+    words = _INTERRUPTED_WORDS.get(exc.reason, "interrompida")
+    if exc.reason == StopReason.STOPPED and exc.detail:
+        words = f"interrompida: {exc.detail}"
+    return f"{words}; nada foi escrito no Bling depois disso"
+
+
+def job_stop_request(*, run_id: int, actor: str, source: str | None = None) -> bool:
+    """Ask a running (or queued) run to stop at its next write or progress report; True when
+    the request was recorded (False: the run is not running, or a stop was already asked).
+    Audited."""
+    now = timezone.now()
+    asked = JobRun.objects.filter(
+        pk=run_id,
+        status__in=[JobRun.Status.RUNNING, JobRun.Status.QUEUED],
+        stop_requested_at__isnull=True,
+    ).update(stop_requested_at=now, stop_requested_by=actor[:150])
+    if not asked:
+        return False
+    # A queued run that never started has nothing to interrupt: it ends here.
+    JobRun.objects.filter(pk=run_id, status=JobRun.Status.QUEUED).update(
+        status=JobRun.Status.INTERRUPTED,
+        finished_at=now,
+        error=f"interrompida: parada pedida por {actor} antes de começar",
+    )
+    audit_record(
+        action=AuditLog.Action.JOB_STOPPED,
+        before={"run": run_id},
+        after={"stop_requested_at": now.isoformat()},
+        reason=f"parada da execução {run_id} pedida por {actor}",
+        reason_rule="job.stopped",
+        reason_data={"run": run_id, "actor": actor},
+        actor=actor,
+        source=source,
+    )
+    return True
+
+
 def job_last_success(kind: str) -> JobRun | None:
     return (
         JobRun.objects.filter(kind=kind, status=JobRun.Status.SUCCEEDED)
@@ -386,6 +459,7 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
             # Bounded well under django-q's task timeout: a sweep over a huge backlog stops at
             # a batch boundary and the next run picks up the rest, instead of being killed.
             deadline=time.monotonic() + settings.SWEEP_MAX_SECONDS,
+            stops_when_paused=not spec.runs_when_paused,
         )
         ctx.note("dry_run", ctx.dry_run)
         if mode.dry_run_reason:
@@ -401,7 +475,10 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
         )
         token = _current_context.set(ctx)
         try:
-            with audit_source(source):
+            with (
+                audit_source(source),
+                write_scope(authority=WriteAuthority.MODE, run_id=run.pk),
+            ):
                 spec.handler(ctx)
         finally:
             _current_context.reset(token)
@@ -422,6 +499,14 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
             else JobRun.SkipReason.NOT_CONNECTED,
         )
         logger.warning("job run %s (%s) skipped (%s): %s", run.pk, run.kind, run.skip_reason, exc)
+    except WritesStopped as exc:
+        # The brake: nothing was written after the switch (or the stop request); what was
+        # done is kept and the next run picks up the rest.
+        if ctx:
+            ctx.note("interrupted_reason", str(exc.reason))
+            ctx.flush()
+        _finish(run, status=JobRun.Status.INTERRUPTED, error=_interrupted_words(exc))
+        logger.warning("job run %s (%s) interrupted: %s", run.pk, run.kind, exc)
     except (JobStopped, BlingRateLimited) as exc:
         if ctx:
             ctx.flush()

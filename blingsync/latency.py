@@ -108,7 +108,7 @@ def latency_request_sent(event: RequestSent) -> None:
         "stage": "bling",
         "method": event.method,
         "path": event.path,
-        "at": time.time(),
+        "at": event.sent_at or time.time(),
         "wait": round(event.waited, 3),
     }
     trace.stages.append(call)

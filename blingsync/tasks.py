@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blingsync.jobrunner import job_run_execute, job_run_now
 from blingsync.models import JobRun
-from blingsync.recovery import recovery_tick
+from blingsync.recovery import recovery_at_start, recovery_tick
 
 
 def job_run_task(run_id: int) -> str:
@@ -16,6 +16,12 @@ def job_run_task(run_id: int) -> str:
 def recovery_tick_task() -> dict | None:
     """Every minute (schedule `blingsync:recovery`): take back work whose worker died."""
     return recovery_tick()
+
+
+def recovery_at_start_task(round_: int = 0) -> dict | None:
+    """Queued when a cluster starts (`BlingsyncConfig.ready`), and again as the claims a
+    killed worker left expire: recovery without the minute schedule."""
+    return recovery_at_start(round_=round_)
 
 
 def scheduled_job(kind: str) -> str:

@@ -23,6 +23,13 @@ requires before writing, and one category list call):
    call, then one PATCH each): with 20% of a catalog uncoded that is three lookups per ~2.5
    list pages.
 
+Listings move (bling-v3.md §9b): Bling pages by offset, recomputes every page and does not
+document its order; if it orders by last change, a product we code moves to the end of the
+listing and every row behind it shifts one place towards the pages already read. So a
+category is listed whole first (what is kept is small: the ids seen and the targets, never
+the list payloads) and its products are written only after its last page; the writes of one
+category cannot shift another category's listing.
+
 Variations. The OpenAPI document says nothing on whether `idCategoria` matches variations;
 a variation's detail carries its parent's `categoria`, and list items of variations carry
 `idProdutoPai`, so we expect them in the category listing (the fake does this) and decide
@@ -106,7 +113,11 @@ class _SweepState:
         return None if limit is None else max(0, int(limit) - self.coded - len(self.queue))
 
     def record(self, targets: list[CodeTarget], results: list[CodeResult]) -> None:
-        for target, result in zip(targets, results, strict=True):
+        """Count `results` (those of `targets` that are final: all, or fewer when the batch
+        was stopped half-way) and keep a simulation's would-be codes in its plan."""
+        by_id = {target.product_id: target for target in targets}
+        for result in results:
+            target = by_id[result.product_id]
             if result.outcome in (CODED, WOULD_CODE):
                 self.coded += 1
                 self.ctx.count("changed")
@@ -150,8 +161,8 @@ class _SweepState:
             self.plan.left_alone(product_id=product_id, name=name, code=code, reason_key=reason)
 
 
-def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False) -> None:
-    """Queue `targets` (up to the limit) and code the queue in batches of CODE_BATCH."""
+def _queue(state: _SweepState, targets: list[CodeTarget]) -> None:
+    """Queue `targets` (up to the limit) without writing anything yet."""
     remaining = state.remaining
     if remaining is not None and len(targets) > remaining:
         state.ctx.skip(LIMIT_REACHED, len(targets) - remaining)
@@ -159,10 +170,21 @@ def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False
             state.left_alone(target.product_id, target.name, LIMIT_REACHED)
         targets = targets[:remaining]
     state.queue.extend(targets)
+
+
+def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False) -> None:
+    """Queue `targets` (up to the limit) and code the queue in batches of CODE_BATCH."""
+    _queue(state, targets)
     while len(state.queue) >= CODE_BATCH or (flush and state.queue):
         batch, state.queue = state.queue[:CODE_BATCH], state.queue[CODE_BATCH:]
-        results = codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek)
-        state.record(batch, results)
+        done: list[CodeResult] = []
+        try:
+            codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek, done=done)
+        finally:
+            # Also when the brake (or Bling) stopped the batch half-way: the run's counts
+            # say what was done.
+            state.record(batch, done)
+        state.ctx.progress(len(state.seen_ids), None, "gravando códigos")
 
 
 def _retry_pending(state: _SweepState) -> None:
@@ -257,7 +279,7 @@ def _page_targets(
 def _sweep_category(
     state: _SweepState, node: CategoryNode, decision: CodeDecision, page_size: int
 ) -> None:
-    """List the category page by page and code each page's products.
+    """List the whole category page by page, then code its products.
 
     `products_all_stock_iter` lists each stock state (positive, zero, negative), so the
     category's products are all seen whatever their stock (Bling's default filter would hide
@@ -279,14 +301,17 @@ def _sweep_category(
     for product in items:
         batch.append(product)
         if len(batch) == page_size:
-            _apply(state, _page_targets(state, batch, decision, node))
+            _queue(state, _page_targets(state, batch, decision, node))
             ctx.progress(len(state.seen_ids), None, node.label)
             batch = []
             if state.remaining == 0:
                 items.close()
-                return
-    _apply(state, _page_targets(state, batch, decision, node))
-    ctx.progress(len(state.seen_ids), None, node.label)
+                break
+    else:
+        _queue(state, _page_targets(state, batch, decision, node))
+        ctx.progress(len(state.seen_ids), None, node.label)
+    # The whole category is listed: now write (see "Listings move" above).
+    _apply(state, [], flush=True)
 
 
 def _sweep_unlisted_variations(state: _SweepState) -> None:

@@ -11,7 +11,10 @@ Guarantees and how they hold:
   (audit `code_skipped`), the counter is raised past it and the product gets the next number.
 - The write is `PATCH /produtos/{id}` with `{"codigo"}` only. The audit intent is written
   before it and completed after it; a failure leaves the assignment `failed` and the sweep
-  retries it later with the same code.
+  retries it later with the same code. The assignment (`reserved`, with its write claim) is
+  the intent: a process killed between the call and the outcome leaves it reserved with a
+  claim that expires, and recovery settles it by reading Bling (`products.intents`). A write
+  the brake refused (`WritesStopped`) was not sent: the claim is released, the code kept.
 - Dry-run computes and audits (`would_do`) the code the product *would* get by peeking at the
   counters; nothing is written to Bling and no counter is consumed.
 
@@ -41,6 +44,7 @@ from blingsync.bling.errors import BlingError, BlingNotFound, BlingValidationErr
 from blingsync.bling.types import BlingProduct, ProductSituation
 from blingsync.models import AuditLog
 from blingsync.sweep_cursor import sweep_full_request
+from blingsync.write_gate import WritesStopped
 from products.category_sync import categories_sync
 from products.code_rules import NOT_MIRRORED, CodeDecision, code_format
 from products.models import CodeAssignment, CodeCounter
@@ -337,15 +341,21 @@ def _mark(assignment: CodeAssignment, status: str, error: str = "") -> None:
 
 
 def codes_apply(
-    *, targets: Sequence[CodeTarget], dry_run: bool, peek: DryRunPeek | None = None
+    *,
+    targets: Sequence[CodeTarget],
+    dry_run: bool,
+    peek: DryRunPeek | None = None,
+    done: list[CodeResult] | None = None,
 ) -> list[CodeResult]:
     """Give each target (a product without a code in Bling) its code, in one batch.
 
     Existing assignments are reused (same code); new ones are allocated (live) or peeked
     (dry-run). One lookup in Bling per 100 codes; codes in use elsewhere are skipped and
     replaced; then one PATCH per product. Per-product failures are recorded and returned;
-    other Bling errors are recorded and raised.
+    other Bling errors are recorded and raised. `done`: a list the caller passes to see the
+    results already final when an error (or the brake) stops the batch half-way.
     """
+    done = done if done is not None else []
     if not targets:
         return []
     peek = peek or DryRunPeek()
@@ -393,8 +403,11 @@ def codes_apply(
             item.target.product_id, FAILED, item.code, error="too many codes in use in Bling"
         )
 
+    done.extend(results.values())
     for item in to_write:
-        results[item.target.product_id] = _code_write(item, dry_run=dry_run)
+        result = _code_write(item, dry_run=dry_run)
+        results[item.target.product_id] = result
+        done.append(result)
     return [results[t.product_id] for t in targets]
 
 
@@ -470,6 +483,14 @@ def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     CodeAssignment.objects.filter(pk=assignment.pk).update(attempts=F("attempts") + 1)
     try:
         catalog.product_code_set(product_id=pid, code=item.code)
+    except WritesStopped as exc:
+        # The brake (paused, dry-run, run stopped): nothing was sent. The code stays the
+        # product's (reserved, claim released) for the next live run; the audit says why.
+        CodeAssignment.objects.filter(pk=assignment.pk).update(
+            write_claimed_until=None, attempts=F("attempts") - 1
+        )
+        audit_complete(entry, ok=False, error=f"não enviado: {exc}", alert=False)
+        raise
     except BlingError as exc:
         error = str(exc)
         _mark(assignment, Status.FAILED, error)

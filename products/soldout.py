@@ -8,7 +8,15 @@ the stock sweep (`products.stock_sweep`: many products, listed with filters) bot
 - decides with the pure rule,
 - writes the situation changes to Bling (one PATCH for a single product, the batch
   `POST /produtos/situacoes` for several, per-item `alertas` recorded as failures), each
-  audited before the call (pending) and completed after it,
+  audited before the call (pending) and completed after it; before the call, each product's
+  intent (the situation blingsync is writing, and its audit row) is committed on its
+  `ProductStockState`, and cleared with the outcome: a process killed in between leaves the
+  intent open and recovery settles it by reading Bling (`products.intents`), so a product
+  never ends inactive in Bling without blingsync knowing it deactivated it. An answer that
+  never came (Bling unavailable, a timeout: the write may or may not have landed) leaves the
+  intent and its audit open for recovery too. A write the brake refused
+  (`blingsync.write_gate.WritesStopped`: paused, dry-run, run stopped) was not sent: its
+  audit ends failed ("não enviado") and the intent is cleared,
 - remembers the decision in `ProductStockState` (and audits `sold_out_kept` when a sold-out
   product is kept for a new reason, not on every evaluation, to keep the log readable).
 
@@ -27,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +51,7 @@ from blingsync.bling.errors import (
 )
 from blingsync.bling.types import BlingProduct, ProductFormat, ProductSituation
 from blingsync.models import AuditLog, RuntimeSettings
+from blingsync.write_gate import WritesStopped
 from products.kits import composition_mirror, kit_part_sales, virtual_kits_load
 from products.models import Composition, ProductStockState, SaleLine, StockMovement
 from products.selectors import category_nodes_load, category_rule_effective
@@ -64,6 +74,8 @@ BATCH_SIZE = 100
 # product that sells is far more recent, and a year-old sale proves nothing about today.
 EVIDENCE_WINDOW = timedelta(days=400)
 NOT_FOUND = "not_found"
+# The error of a write the brake held back (nothing was sent).
+NOT_SENT = "não enviado"
 _CHANGES = (Verdict.DEACTIVATE, Verdict.REACTIVATE)
 
 
@@ -104,6 +116,8 @@ class _Pending:
     state: ProductStockState
     entry: AuditLog | None = None
     error: str = ""
+    # The write was sent but no answer came: its intent stays open for recovery.
+    outcome_unknown: bool = False
 
 
 def product_stock_evaluate(*, product_id: int, dry_run: bool) -> SoldOutResult:
@@ -143,12 +157,15 @@ def soldout_process(
     settings_row: RuntimeSettings | None = None,
     now: datetime | None = None,
     verdicts_allowed: Mapping[int, str] | None = None,
+    done: list[SoldOutResult] | None = None,
 ) -> list[SoldOutResult]:
     """Decide and apply the rule for `candidates` (results in the same order).
 
     `verdicts_allowed` (applying a plan): product id -> the one change staff approved for it;
     a product whose verdict now is another change (or has no entry) is decided but not
-    written (its result says `applied=False` with the verdict reached now)."""
+    written (its result says `applied=False` with the verdict reached now). `done`: a list
+    the caller passes to see the results of what was decided or tried also when an error (or
+    the brake) stops the batch half-way."""
     if not candidates:
         return []
     settings_row = settings_row or RuntimeSettings.load()
@@ -235,6 +252,12 @@ def soldout_process(
                 if item.decision.verdict in _CHANGES and item.entry is None:
                     continue
                 _state_save(item, now=now)
+        if done is not None:
+            done.extend(
+                _result(item, dry_run=dry_run)
+                for item in pending
+                if item.decision.verdict not in _CHANGES or item.entry is not None
+            )
     return [_result(item, dry_run=dry_run) for item in pending]
 
 
@@ -297,8 +320,23 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
             )
         if dry_run:
             continue
+        _intents_open(chunk, situation=situation)
         try:
             errors = _situation_write([p.candidate.product.id for p in chunk], situation=situation)
+        except WritesStopped as exc:
+            # The brake: nothing was sent. Settled at once (not applied, and why).
+            for item in chunk:
+                item.error = f"{NOT_SENT}: {exc}"
+                if item.entry is not None:
+                    audit_complete(item.entry, ok=False, error=item.error, alert=False)
+            raise
+        except BlingUnavailable as exc:
+            # No answer: the write may have landed. Intent and audit stay open; recovery
+            # reads Bling and settles both.
+            for item in chunk:
+                item.error = f"{type(exc).__name__}: {exc}"
+                item.outcome_unknown = True
+            raise
         except BlingError as exc:
             for item in chunk:
                 item.error = f"{type(exc).__name__}: {exc}"
@@ -316,6 +354,23 @@ def _situation_apply(group: list[_Pending], *, situation: str, dry_run: bool) ->
                     item.candidate.product.id,
                     item.error,
                 )
+
+
+def _intents_open(chunk: list[_Pending], *, situation: str) -> None:
+    """Commit, before the call, that blingsync is the one writing `situation` to each
+    product of `chunk` (with its audit row): what recovery needs if this process dies."""
+    now = timezone.now()
+    ids = [item.candidate.product.id for item in chunk]
+    with transaction.atomic():
+        ProductStockState.objects.bulk_create(
+            [ProductStockState(bling_product_id=pid) for pid in ids], ignore_conflicts=True
+        )
+        for item in chunk:
+            ProductStockState.objects.filter(bling_product_id=item.candidate.product.id).update(
+                intent_situation=situation,
+                intent_at=now,
+                intent_audit_id=item.entry.pk if item.entry is not None else None,
+            )
 
 
 _SYSTEMIC = (BlingNotConnected, BlingRateLimited, BlingUnavailable, BlingAuthError)
@@ -366,6 +421,9 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
         "last_evaluated_at": now,
         "last_dry_run": False,
     }
+    if not item.outcome_unknown:
+        # The outcome is known (applied, refused, or never sent): the intent is settled.
+        values.update(intent_situation="", intent_at=None, intent_audit_id=None)
     if candidate.category_id:
         values["category_id"] = candidate.category_id
     if candidate.available > 0:

@@ -19,7 +19,8 @@ once per window.
 
 Running an evaluation is an entry point: `stock_evaluation_run` resolves the mode
 (`runtime.run_mode_resolve`: nothing runs while paused, dry-run as the installation or the
-calling job says) and hands `dry_run` to the sold-out service. Webhook processing asks for
+calling job says) and hands `dry_run` to the sold-out service; its writes pass the brake
+(`write_scope(authority=MODE)`), and one held back leaves the row waiting. Webhook processing asks for
 evaluations (`stock_evaluation_request`); the tasks are in `products.tasks`.
 """
 
@@ -37,6 +38,12 @@ from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
 from blingsync.task_queue import task_enqueue_at, task_queue_now
+from blingsync.write_gate import (
+    WriteAuthority,
+    WritesStopped,
+    write_scope,
+    write_scope_current,
+)
 from products import soldout
 from products.models import StockEvaluation
 
@@ -136,8 +143,8 @@ def stock_evaluation_run(
     `dry_run`: what the caller asks for (None: nothing; the `events` job passes its run's),
     resolved with the installation's mode by `runtime.run_mode_resolve`.
     Returns "evaluated", "again" (asked again meanwhile: one more evaluation follows),
-    "retry" / "failed" (the evaluation raised), "not_due" (not due, taken or gone) or
-    "paused".
+    "retry" / "failed" (the evaluation raised), "not_due" (not due, taken or gone),
+    "held" (the brake stopped its write: it waits for the mode) or "paused".
     """
 
     now = now or timezone.now()
@@ -157,9 +164,19 @@ def stock_evaluation_run(
         with (
             lease_kept(model=StockEvaluation, pk=row.pk, token=now),
             audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)),
+            # Held to the mode (and to the calling run's stop request, the `events` job's).
+            write_scope(authority=WriteAuthority.MODE, run_id=write_scope_current().run_id),
         ):
             # Looked up on the module at each call (tests patch it there).
             soldout.product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
+    except WritesStopped as exc:
+        # The brake (paused or dry-run since the claim): nothing was sent. The row waits,
+        # unclaimed and without spending an attempt; recovery runs it once the mode allows.
+        StockEvaluation.objects.filter(pk=row.pk).update(
+            claimed_at=None, recover_at=timezone.now() + SCHEDULE_GRACE
+        )
+        logger.info("stock evaluation of %s held back by the brake: %s", product_id, exc)
+        return "held"
     except Exception as exc:
         return _evaluation_failed(row, exc, now=now)
 

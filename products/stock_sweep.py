@@ -66,6 +66,7 @@ from products.plans import PlanRecorder
 from products.selectors import category_nodes_load, category_rule_effective
 from products.soldout import (
     BATCH_SIZE,
+    NOT_SENT,
     SoldOutCandidate,
     SoldOutResult,
     products_deactivated_by_blingsync,
@@ -153,8 +154,14 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
             )
             for product, category_id, _ in chunk
         ]
-        results = soldout_process(candidates=batch, dry_run=ctx.dry_run, settings_row=settings_row)
-        _count(ctx, summary, results)
+        results: list[SoldOutResult] = []
+        try:
+            soldout_process(
+                candidates=batch, dry_run=ctx.dry_run, settings_row=settings_row, done=results
+            )
+        finally:
+            # Also when the brake stopped the batch: the run's counts say what was done.
+            _count(ctx, summary, results)
         if plan is not None:
             _plan_record(plan, batch, results)
         done += len(chunk)
@@ -338,6 +345,9 @@ def _count(ctx: JobContext, summary: StockSweepSummary, results: list[SoldOutRes
         summary.verdicts[result.verdict] += 1
         summary.rules[result.rule] += 1
         changes = result.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE)
+        if result.error.startswith(NOT_SENT):
+            ctx.skip("interrompida: não enviado")
+            continue
         if result.error:
             ctx.count("errors")
             summary.errors += 1

@@ -164,6 +164,21 @@ def _django_cache_cleared():
 
 
 @pytest.fixture(autouse=True)
+def writes_approved_outside_entry_points(monkeypatch):
+    """A service called directly by a test (no entry point around it) writes as if staff had
+    approved it: the test is its caller and decides `dry_run` itself. The entry points (the
+    job runner, webhook processing, stock evaluations) declare their own scope, held to the
+    mode, so the brake is exercised wherever work really starts (blingsync.write_gate)."""
+    from blingsync import write_gate
+
+    monkeypatch.setattr(
+        write_gate,
+        "_DEFAULT_SCOPE",
+        write_gate.WriteScope(authority=write_gate.WriteAuthority.APPROVED),
+    )
+
+
+@pytest.fixture(autouse=True)
 def _fresh_situations():
     """The order-situation names are cached per process: each test reads its fake's."""
     from products.evidence import order_situations_cache_clear

@@ -46,11 +46,7 @@ def events_recover(*, now: datetime | None = None, all_pending: bool = False) ->
     queued}.
     """
     now = now or timezone.now()
-    released = WebhookEvent.objects.filter(status=Status.PROCESSING, recover_at__lte=now).update(
-        status=Status.PENDING
-    )  # claimed_at stays: it marks the event as released
-    if released:
-        logger.warning("released %d webhook event(s) whose worker stopped", released)
+    released = events_release_expired(now=now)
     due = Q(recover_at__lte=now, status__in=[Status.PENDING, Status.FAILED]) | Q(
         status=Status.FAILED, next_attempt_at__lte=now
     )
@@ -69,6 +65,19 @@ def events_recover(*, now: datetime | None = None, all_pending: bool = False) ->
     for pk in ids:
         event_enqueue(event_pk=pk)
     return {"released": released, "requeued": len(ids)}
+
+
+def events_release_expired(*, now: datetime | None = None) -> int:
+    """Put back to pending every event left `processing` whose claim expired (its worker
+    was killed or stopped renewing); returns how many. `process_events` calls this before
+    draining, so an operator's run after a crash takes them too."""
+    now = now or timezone.now()
+    released = WebhookEvent.objects.filter(status=Status.PROCESSING, recover_at__lte=now).update(
+        status=Status.PENDING
+    )  # claimed_at stays: it marks the event as released
+    if released:
+        logger.warning("released %d webhook event(s) whose worker stopped", released)
+    return released
 
 
 def _purgeable(*, retention_days: int, now: datetime) -> Q:

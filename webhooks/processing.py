@@ -16,6 +16,11 @@
 - **Lease**: the claim holds for `lease.LEASE` and a thread renews it while the event runs
   (however long Bling makes it wait); a killed worker's claim expires and the recovery tick
   (every minute) takes the event back.
+- **Brake**: processing runs in `write_scope(authority=MODE)`: every write to Bling asks the
+  mode at that moment (`blingsync.write_gate`). A write refused because the installation was
+  paused or switched to dry-run meanwhile (`WritesStopped`) is not a failure: nothing was
+  sent, the event goes back to `pending` without spending an attempt, and recovery takes it
+  again once the mode lets it run (`recover_at`).
 - **Failures**: `attempts` + 1, `last_error`, retried after 1, 5, 25 and 125 minutes
   (`next_attempt_at`, a one-off schedule, and the `events` job as a safety net), then left
   `failed` with its error for staff ("reprocess" in the admin).
@@ -39,6 +44,7 @@ from blingsync.latency import latency_mark
 from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog
 from blingsync.runtime import run_mode_resolve
+from blingsync.write_gate import WriteAuthority, WritesStopped, write_scope
 from products import changes
 from products.changes import ChangeHandled, ProductBeingWritten
 from products.invoice_evidence import INVOICE_EVENT_SOURCES
@@ -100,7 +106,8 @@ def event_claim(*, event_id: int, now: datetime | None = None) -> WebhookEvent |
 
 def event_process(*, event_id: int) -> str:
     """Process one stored event (by primary key). Returns what happened: "processed",
-    "echo", "ignored", "retry", "failed", "not_connected", "paused" or "not_claimed"."""
+    "echo", "ignored", "retry", "failed", "not_connected", "paused", "held" (the brake stopped a
+    write: back to pending) or "not_claimed"."""
     mode = run_mode_resolve(dry_run=None)
     if mode.paused:
         return "paused"
@@ -113,8 +120,12 @@ def event_process(*, event_id: int) -> str:
         with (
             lease_kept(model=WebhookEvent, pk=event.pk, token=claimed_at),
             audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=event.event_id or "")),
+            write_scope(authority=WriteAuthority.MODE),
         ):
             outcome = _route(event, dry_run=mode.dry_run)
+    except WritesStopped as exc:
+        _held(event, exc, claimed_at=claimed_at)
+        return "held"
     except Exception as exc:
         return _failed(event, exc, claimed_at=claimed_at)
     _finish(event, outcome, claimed_at=claimed_at)
@@ -139,6 +150,21 @@ def _finish(event: WebhookEvent, outcome: _Outcome, *, claimed_at: datetime | No
     if not done:
         # The recovery sweep took the event from us (we were too slow); its new run decides.
         logger.warning("webhook event %s was reclaimed while being processed", event.pk)
+
+
+def _held(event: WebhookEvent, exc: WritesStopped, *, claimed_at: datetime | None) -> None:
+    """The brake held a write back (paused or dry-run since the event was claimed): nothing
+    was sent. Back to pending, attempt not spent; recovery queues it again after the grace
+    (nothing is queued while paused, so it waits for the mode to come back)."""
+    WebhookEvent.objects.filter(
+        pk=event.pk, status=Status.PROCESSING, claimed_at=claimed_at
+    ).update(
+        status=Status.PENDING,
+        attempts=F("attempts") - 1,
+        last_error=f"não enviado: {exc}"[:4000],
+        recover_at=timezone.now() + QUEUE_GRACE,
+    )
+    logger.info("webhook event %s held back by the brake (%s): back to pending", event.pk, exc)
 
 
 def _failed(event: WebhookEvent, exc: Exception, *, claimed_at: datetime | None) -> str:

@@ -131,7 +131,7 @@ result = JobRun.objects.filter(pk={run_id}).values(
     "started_at", "finished_at").first()
 """
         )
-        if row and row["status"] in ("succeeded", "failed", "skipped"):
+        if row and row["status"] in ("succeeded", "failed", "skipped", "interrupted"):
             return row
         if time.monotonic() - started > timeout:
             return row or {}

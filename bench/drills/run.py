@@ -38,6 +38,8 @@ DRILLS = {
     "badinput": "200 malformed or hostile webhook bodies",
     "security": "admin login, unsigned webhooks, tokens in logs, /health/ and admin pages",
     "alerts": "the refresh token is revoked while the cluster runs: the reconnect e-mail",
+    "pause": "switch to paused during a live code sweep over 2,000 products",
+    "killbatch": "SIGKILL the qcluster during a 300-product deactivation batch, then recovery",
 }
 
 

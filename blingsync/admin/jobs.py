@@ -1,6 +1,7 @@
 """Admin of the job runs: the list and each run's page (parameters, details, the first audit
-entries), "run now" (a button per kind, simulation or live) and "rerun" (same kind, same
-parameters).
+entries), "run now" (a button per kind, simulation or live), "rerun" (same kind, same
+parameters) and "Parar" on a running run (live-run permission: the run stops at its next
+write to Bling or progress report and ends "interrompida").
 
 Everything that takes time is queued (`job_run_queue`), never run inside the request.
 """
@@ -27,10 +28,17 @@ from django.utils.translation import gettext_lazy as _
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text
 from blingsync.formatting import duration_format, json_pretty
-from blingsync.jobrunner import job_kinds, job_kinds_full, job_run_queue, job_run_rerun
+from blingsync.jobrunner import (
+    job_kinds,
+    job_kinds_full,
+    job_run_queue,
+    job_run_rerun,
+    job_stop_request,
+)
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.permissions import (
     KINDS_WITH_TARGET,
+    RUN_LIVE,
     job_kind_buttons,
     job_run_permission,
     job_run_permitted,
@@ -302,7 +310,17 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         show_rerun = bool(
             run and job_run_permitted(user=request.user, kind=run.kind, params=run.params)
         )
-        extra_context = {**(extra_context or {}), "show_rerun": show_rerun}
+        show_stop = bool(
+            run
+            and run.status in (JobRun.Status.RUNNING, JobRun.Status.QUEUED)
+            and run.stop_requested_at is None
+            and request.user.has_perm(RUN_LIVE)
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "show_rerun": show_rerun,
+            "show_stop": show_stop,
+        }
         if run is not None:
             extra_context["title"] = job_run_title(run)
             extra_context.update(job_run_plan_context(run=run, user=request.user))
@@ -328,6 +346,11 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.rerun_view),
                 name="blingsync_jobrun_rerun",
             ),
+            path(
+                "<int:run_id>/stop/",
+                self.admin_site.admin_view(self.stop_view),
+                name="blingsync_jobrun_stop",
+            ),
         ]
         return custom + urls
 
@@ -340,6 +363,33 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         self.rerun_selected(request, JobRun.objects.filter(pk=run_id))
         return redirect("admin:blingsync_jobrun_changelist")
+
+    def stop_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The "Parar" button of a running run's page (POST, live-run permission): the run
+        stops at its next write to Bling (or progress report) and ends "interrompida"."""
+        run = JobRun.objects.filter(pk=run_id).first()
+        if request.method != "POST" or not self.has_view_permission(request) or run is None:
+            raise PermissionDenied
+        permission_require(request, RUN_LIVE)
+        if job_stop_request(
+            run_id=run.pk, actor=request.user.get_username(), source=AuditLog.Source.ADMIN
+        ):
+            self.message_user(
+                request,
+                gettext(
+                    "Parada pedida para #%(id)d: ela termina antes da próxima escrita no Bling."
+                )
+                % {"id": run.pk},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("#%(id)d não está em andamento (ou a parada já foi pedida).")
+                % {"id": run.pk},
+                messages.WARNING,
+            )
+        return redirect("admin:blingsync_jobrun_change", run.pk)
 
     def run_now_view(self, request: HttpRequest) -> HttpResponse:
         """A button per job kind, with a dry-run choice; queues and returns at once. Each

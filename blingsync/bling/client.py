@@ -1,8 +1,10 @@
 """Sending one API request to Bling, with everything around it.
 
-`api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> HTTP with
-timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> `observers.RequestSent` (the job
-runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors` exception:
+`api_request` = token (refreshed ahead of expiry) -> global rate-limit slot -> for a write
+(any method but GET) `observers.WriteAboutToSend`, strict: the app's brake may refuse it ->
+HTTP with timeouts, `Authorization: Bearer`, `enable-jwt: 1` -> `observers.RequestSent` (the
+job runner counts it on the current JobRun) -> the answer, or a `blingsync.bling.errors`
+exception:
 - 401: refresh once (one process for all, see tokens.py), then retry; a second 401 raises
   BlingAuthError;
 - 429 `period: second` (another integration on the account uses part of the limit): the
@@ -50,6 +52,7 @@ from blingsync.bling.observers import (
     RequestSent,
     ResponseReceived,
     Throttled,
+    WriteAboutToSend,
     observers_notify,
 )
 from blingsync.bling.tokens import AccessToken, access_token_get, token_renew
@@ -106,9 +109,19 @@ def _send(
     send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
     waiting = time.monotonic()
     slot = ratelimit.ratelimit_slot_acquire()
+    waited = time.monotonic() - waiting
+    if method != "GET":
+        # The last moment before a write leaves: the app's brake may refuse it (strict: its
+        # exception propagates and nothing is sent). Also before each retry of the write.
+        # Nothing else runs between this check and the send (RequestSent's subscribers may
+        # write to the database: they run after it).
+        observers_notify(WriteAboutToSend(method=method, path=path), strict=True)
     started = time.monotonic()
-    observers_notify(RequestSent(method=method, path=path, waited=started - waiting))
-    response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
+    sent_at = time.time()
+    try:
+        response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
+    finally:
+        observers_notify(RequestSent(method=method, path=path, waited=waited, sent_at=sent_at))
     seconds = time.monotonic() - started
     observers_notify(
         ResponseReceived(method=method, path=path, status=response.status_code, seconds=seconds)

@@ -5,6 +5,9 @@ and the app subscribes (wired in `BlingsyncConfig.ready`, so web, workers, comma
 all see the same subscriptions):
 - `RequestSent`: one HTTP request left for Bling (API or token endpoint);
 - `ResponseReceived`: Bling answered an API request (status, seconds);
+- `WriteAboutToSend`: an API request that changes something in Bling (any method but GET) is
+  about to leave (after its rate-limit slot, before the request): notified with
+  `strict=True`, so the app's brake (`blingsync.write_gate`) can stop it;
 - `Throttled`: Bling answered 429 "per second" and the shared rate went down;
 - `TokenRefreshStarted` / `TokenRefreshFinished` / `TokenRefreshFailed`: one call to the
   token endpoint with the refresh token, by the process holding the lease; the last two carry
@@ -16,7 +19,7 @@ Subscribers run synchronously, in the caller's thread and context, in subscripti
 subscriber's exception is logged and swallowed: what the app does with an event never breaks
 the Bling call that reported it. The one exception is an intent that must be on record before
 the call (`TokenRefreshStarted`, notified with `strict=True`): its subscriber's error stops
-the call.
+the call; so is `WriteAboutToSend`: a refusal there means the write is not sent.
 """
 
 from __future__ import annotations
@@ -33,13 +36,25 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RequestSent:
-    """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot,
-    before the answer)."""
+    """One HTTP request sent to Bling, API or token endpoint (after its rate-limit slot; for
+    an API request, once it was sent, whether or not an answer came)."""
 
     method: str
     path: str
     # Seconds spent waiting for the rate-limit slot before sending (0 for token calls).
     waited: float = 0.0
+    # Wall-clock time (time.time()) the request left; 0 when not measured.
+    sent_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class WriteAboutToSend:
+    """An API request that writes to Bling (method other than GET) is about to be sent: its
+    rate-limit slot came, nothing has left yet. Notified with `strict=True`: a subscriber
+    that raises stops the write (and the exception reaches the caller)."""
+
+    method: str
+    path: str
 
 
 @dataclass(frozen=True)

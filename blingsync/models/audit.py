@@ -19,6 +19,7 @@ class AuditLog(models.Model):
         COUNTER_ADJUSTED = "counter_adjusted", _("contador ajustado")
         RULE_CHANGED = "rule_changed", _("regra alterada")
         MODE_CHANGED = "mode_changed", _("modo alterado")
+        JOB_STOPPED = "job_stopped", _("execução parada")
 
     class Source(models.TextChoices):
         WEBHOOK = "webhook", _("webhook")

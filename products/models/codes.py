@@ -67,7 +67,7 @@ class CodeAssignment(models.Model):
     # Set (by conditional UPDATE) by the process about to PATCH the code into Bling, so a
     # webhook and a sweep reaching the product at once send one write, not two. A claim
     # left by a dead process expires.
-    write_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    write_claimed_until = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("código atribuído")

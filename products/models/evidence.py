@@ -196,6 +196,17 @@ class ProductStockState(models.Model):
     deactivated_by_blingsync = models.BooleanField(_("inativado pelo blingsync"), default=False)
     deactivated_at = models.DateTimeField(_("inativado em"), null=True, blank=True)
     reactivated_at = models.DateTimeField(_("reativado em"), null=True, blank=True)
+    # Intent before write (SPEC 5.8): committed before the situation call to Bling and
+    # cleared with its outcome. One left open belongs to a process killed in between; the
+    # recovery settles it by reading Bling (`products.intents`), so a product is never
+    # inactive in Bling without blingsync knowing it deactivated it.
+    intent_situation = models.CharField(
+        _("situação sendo escrita"), max_length=1, blank=True, default=""
+    )
+    intent_at = models.DateTimeField(_("escrita iniciada em"), null=True, blank=True, db_index=True)
+    intent_audit_id = models.BigIntegerField(
+        _("registro de auditoria da escrita"), null=True, blank=True
+    )
     last_verdict = models.CharField(
         _("última decisão"), max_length=12, choices=Verdict.choices, blank=True
     )

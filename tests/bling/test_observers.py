@@ -71,3 +71,26 @@ def test_a_refresh_whose_intent_cannot_be_audited_never_reaches_bling(fake_bling
     assert after.refresh_token_encrypted == before.refresh_token_encrypted
     refreshed = AuditLog.objects.filter(action=AuditLog.Action.TOKEN_REFRESHED)
     assert not refreshed.filter(outcome=AuditLog.Outcome.OK).exists()
+
+
+def test_every_write_asks_the_brake_before_it_leaves_and_a_refusal_sends_nothing(
+    fake_bling, bling_connected
+):
+    from blingsync.bling.observers import WriteAboutToSend
+    from blingsync.bling_subscribers import write_gate_before_send
+    from blingsync.models import RuntimeSettings
+    from blingsync.write_gate import WritesStopped
+
+    assert write_gate_before_send in observers._subscribers[WriteAboutToSend]
+    pid = fake_bling.add_product("Produto")["id"]
+    RuntimeSettings.load()
+    RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.PAUSED)
+    with pytest.raises(WritesStopped):
+        api_request("PATCH", f"/produtos/{pid}", json_body={"codigo": "X1"})
+    assert not fake_bling.calls(method="PATCH")
+    assert fake_bling.products[pid]["codigo"] == ""
+    # Reads are not writes: they go on while paused.
+    assert api_request("GET", f"/produtos/{pid}")["data"]["id"] == pid
+    RuntimeSettings.objects.filter(pk=1).update(mode=RuntimeSettings.Mode.LIVE)
+    api_request("PATCH", f"/produtos/{pid}", json_body={"codigo": "X1"})
+    assert fake_bling.products[pid]["codigo"] == "X1"

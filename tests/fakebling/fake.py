@@ -30,6 +30,11 @@ from .stock import STOCK_FILTER_DEFAULT, apply_balance
 
 log = logging.getLogger(__name__)
 
+# How GET /produtos orders its results by default ("id" or "changed", see `list_order`):
+# the harsher reading, by last change (the suite passes with it; tests that need id order
+# set `fake.list_order = "id"`).
+LIST_ORDER_DEFAULT = "changed"
+
 
 class FakeBling:
     """An in-process fake of Bling ERP API v3 over real HTTP on 127.0.0.1."""
@@ -83,12 +88,19 @@ class FakeBling:
             self.expires_in: int = self._defaults["expires_in"]
             self.token_delay = 0.0
             self.delay = 0.0
+            # "METHOD /path" -> seconds the fake waits *after* applying a request before it
+            # answers (the write landed; the client does not know yet).
+            self.answer_delays: dict[str, float] = {}
             self.unique_codes = True
             # What an omitted ``filtroSaldoEstoque`` means on GET /produtos and
             # /estoques/saldos[/{idDeposito}]: Bling's OpenAPI default, 1 (positive stock
             # only). None is the lenient reading (no filter), for a test about something else.
             self.stock_filter_default: int | None = STOCK_FILTER_DEFAULT
             self.stock_bumps_data_alteracao = False  # whether Bling does this is UNCONFIRMED
+            # Order of GET /produtos results, undocumented in Bling (bling-v3.md §9b):
+            # "id", or "changed" (the harsher reading: by last change, a product written
+            # while a listing is paged moves to its end, and rows shift between pages).
+            self.list_order = LIST_ORDER_DEFAULT
             # Whether ``idCategoria`` lists variations through their parent (UNCONFIRMED).
             self.variations_in_category_lists = True
             # More kits than this linked to a component: one virtual_stock.updated with

@@ -8,7 +8,9 @@ the product is not a composition, ``actionEstoque`` "", ``dataValidade`` "0000-0
 ``unidade`` "Un", ``dimensoes.unidadeMedida`` 1 and zero ids for "none"; whole balances are
 integers; products with ``situacao`` "E" (excluded) are listed under ``criterio=5``.
 
-Fake choices (real behaviour UNCONFIRMED): results are ordered by id; ``criterio=1`` (the
+Fake choices (real behaviour UNCONFIRMED): results are ordered by id, or with
+``fake.list_order = "changed"`` by last change (a product written moves to the end, so a
+listing paged while products are written shifts under the reader: bling-v3.md §9b); ``criterio=1`` (the
 default, "últimos incluídos") returns every product not excluded; ``filtroSaldoEstoque``
 filters on saldoVirtualTotal (0 = exactly zero, 1 = positive, 2 = negative; of the deposit
 ``filtroSaldoEstoqueDeposito`` when given) and, when omitted, applies Bling's documented
@@ -329,7 +331,8 @@ def list_products(fake: FakeBling, req: Request) -> Response:
     stock_filter = stock_filter_of(fake, p)
     stock_deposit = p.get("filtroSaldoEstoqueDeposito")
     out = []
-    for pid in sorted(cat.products):
+    order = cat.listing_key if fake.list_order == "changed" else None
+    for pid in sorted(cat.products, key=order):
         prod = cat.products[pid]
         sit = prod["situacao"]
         if (

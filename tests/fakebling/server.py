@@ -10,7 +10,8 @@ Pipeline of an API call (paths under ``/Api/v3``):
    exceeds the rate, which is the lenient reading of "the request is not processed");
 5. faults (outage, fail_next) -> injected status with Bling's envelope;
 6. ``delay`` sleep (outside the lock), routing (unknown path/method -> 404
-   RESOURCE_NOT_FOUND), query/body validation, handler under the single state lock;
+   RESOURCE_NOT_FOUND), query/body validation, handler under the single state lock, then
+   ``answer_delays["METHOD /path"]`` sleep (outside the lock: applied, not yet answered);
 7. every request, whatever the outcome, is appended to ``fake.requests``.
 """
 
@@ -81,6 +82,7 @@ def dispatch(
     raw: bytes,
 ) -> Response:
     """Serve one request and record it."""
+    received = time.time()
     path = full_path[len(API_PREFIX) :] if full_path.startswith(API_PREFIX + "/") else full_path
     body_json: Any = None
     bad_json = False
@@ -105,7 +107,9 @@ def dispatch(
         )
     with fake.lock:
         fake.requests.append(
-            Recorded(method, path, query, headers, body_json, response.status, time.time())
+            Recorded(
+                method, path, query, headers, body_json, response.status, time.time(), received
+            )
         )
     return response
 
@@ -133,7 +137,13 @@ def _api_call(
             raise invalid_body()
         req = Request(method, path, query, headers, body_json, raw, path_params, params)
         with fake.lock:
-            return route.handler(fake, req)
+            response = route.handler(fake, req)
+        # Applied, then slow to answer (outside the lock): a client that dies meanwhile
+        # wrote without seeing the outcome.
+        answer_delay = fake.answer_delays.get(f"{method} {path}")
+        if answer_delay:
+            time.sleep(answer_delay)
+        return response
     except ApiError as exc:
         return Response(exc.status, exc.body)
     except Exception:  # a fake bug must surface as 500 in the client, and in the logs

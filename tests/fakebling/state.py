@@ -71,6 +71,9 @@ class Recorded:
     json: Any
     status: int
     at: float
+    # When the request reached the fake (time.time()), before any delay or handling; `at`
+    # is when it was answered.
+    received: float = 0.0
 
 
 @dataclass
@@ -98,6 +101,10 @@ class Catalog:
     invoices: dict[str, dict[int, dict[str, Any]]] = field(
         default_factory=lambda: {"nfe": {}, "nfce": {}}
     )
+    # Listing order by last change (`FakeBling.list_order = "changed"`): the write sequence
+    # number of each product written since it was added.
+    changed_order: dict[int, int] = field(default_factory=dict)
+    change_seq: int = 0
     next_ids: dict[str, int] = field(
         default_factory=lambda: {
             "product": PRODUCT_ID_START,
@@ -151,6 +158,14 @@ class Catalog:
         return product["categoria"]["id"]
 
     def touch(self, product_id: int) -> None:
-        """Every product write moves dataAlteracao (the integration's sweep relies on it)."""
+        """Every product write moves dataAlteracao (the integration's sweep relies on it),
+        and the product to the end of a listing ordered by last change."""
         if product_id in self.products:
             self.products[product_id]["dataAlteracao"] = now_str()
+            self.change_seq += 1
+            self.changed_order[product_id] = self.change_seq
+
+    def listing_key(self, product_id: int) -> tuple[int, int]:
+        """Sort key of a product in a listing ordered by last change: never written since
+        it was added -> by id, ahead of every product written since, in write order."""
+        return (self.changed_order.get(product_id, 0), product_id)

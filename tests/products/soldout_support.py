@@ -124,6 +124,15 @@ def sale(
     return order["id"]
 
 
+def sold_out_by_a_sale(fake: FakeBling, category_id: int, name: str = "Peça vendida") -> int:
+    """A product that had stock (an entry two hours ago) and a sale took it to zero: the
+    sold-out rule deactivates it. Returns its id."""
+    pid = fake.add_product(name, categoria_id=category_id)["id"]
+    stock_posting(fake, pid, "E", 1, at=moment(120))
+    sale(fake, pid, 1)
+    return pid
+
+
 def situation_writes(fake: FakeBling) -> list:
     """Every situation change blingsync sent to the fake."""
     return [

@@ -325,6 +325,24 @@ def test_when_bling_is_unavailable_the_failure_is_audited_and_raised(fake_bling,
 
     fake_bling.recover()
     assert fake_bling.products[pid]["situacao"] == "A"
+    # No answer: whether the write landed is unknown, so its intent and audit stay open...
     entry = AuditLog.objects.get(action=AuditLog.Action.PRODUCT_DEACTIVATED, bling_product_id=pid)
-    assert entry.outcome == AuditLog.Outcome.FAILED
-    assert not ProductStockState.objects.get(bling_product_id=pid).deactivated_by_blingsync
+    assert entry.outcome == AuditLog.Outcome.PENDING
+    state = ProductStockState.objects.get(bling_product_id=pid)
+    assert state.intent_situation == "I" and state.intent_audit_id == entry.pk
+    assert not state.deactivated_by_blingsync
+    # ...until recovery reads Bling: still active, so not applied.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from products.intents import stock_intents_settle
+
+    assert stock_intents_settle(now=timezone.now() + timedelta(minutes=3)) == {
+        "applied": 0,
+        "not_applied": 1,
+    }
+    entry.refresh_from_db()
+    assert entry.outcome == AuditLog.Outcome.FAILED and "não aplicada" in entry.error
+    state.refresh_from_db()
+    assert state.intent_situation == "" and not state.deactivated_by_blingsync

@@ -1,5 +1,9 @@
 """`python manage.py process_events`: drain pending webhook events (and due retries and stock
-evaluations) in this process, e.g. after a pause or when no cluster is running."""
+evaluations) in this process, e.g. after a pause, after a crash or when no cluster is running.
+
+Before draining it takes back what a killed worker left (`blingsync.recovery.recovery_reclaim`):
+events left `processing` whose claim expired, and open write intents (situations, codes),
+settled by reading Bling; stock evaluations whose claim expired are claimable as they are."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from blingsync.audit import AuditSource, audit_source
 from blingsync.models import AuditLog, BlingConnection
+from blingsync.recovery import recovery_reclaim
 from blingsync.runtime import mode_is_paused
 from products.stock_evaluations import stock_evaluations_run_due
 from webhooks.maintenance import events_reprocess
@@ -58,6 +63,12 @@ class Command(BaseCommand):
             returned = events_reprocess(event_ids=failed, queue=False)
             self.stdout.write(_("%(n)d evento(s) com falha devolvidos à fila.") % {"n": returned})
 
+        reclaimed = recovery_reclaim()
+        if any(reclaimed.values()):
+            self.stdout.write(
+                _("Retomado de um processo interrompido: %(parts)s.")
+                % {"parts": ", ".join(f"{k}={v}" for k, v in sorted(reclaimed.items()))}
+            )
         ids = events_to_process(limit=limit)
         needs_bling = WebhookEvent.objects.filter(pk__in=ids, event_type__in=_NEEDS_BLING).exists()
         connected = BlingConnection.objects.filter(status=BlingConnection.Status.CONNECTED).exists()
@@ -82,6 +93,14 @@ class Command(BaseCommand):
                     self._summary(counts, {}, started)
                     raise CommandError(
                         _("Parado: a conexão com o Bling não está ativa; conecte e rode de novo.")
+                    )
+                if outcome == "held":
+                    self._summary(counts, {}, started)
+                    raise CommandError(
+                        _(
+                            "Parado: o modo mudou (pausado ou simulação) e nada mais foi "
+                            "escrito no Bling; o evento voltou para a fila."
+                        )
                     )
                 if outcome in ("retry", "failed"):
                     error = (
