@@ -14,3 +14,6 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A styled refusal naming the role that is needed (blingsync.forbidden).
+handler403 = "blingsync.forbidden.permission_denied_view"

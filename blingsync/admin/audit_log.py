@@ -20,6 +20,7 @@ from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason
 from blingsync.formatting import json_pretty
 from blingsync.models import AuditLog
 from blingsync.permissions import EXPORT_AUDIT, permission_require
+from blingsync.run_details import details_table_html
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
 
@@ -142,11 +143,11 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("antes"))
     def before_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.before)
+        return details_table_html(obj.before)
 
     @admin.display(description=_("depois"))
     def after_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.after)
+        return details_table_html(obj.after)
 
     @admin.action(description=_("Exportar as entradas selecionadas em CSV"), permissions=["export"])
     def export_csv(

@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text
-from blingsync.formatting import duration_format, json_pretty
+from blingsync.formatting import duration_format
 from blingsync.jobrunner import job_kinds, job_kinds_full, job_run_queue, job_run_rerun
 from blingsync.models import JobRun, RuntimeSettings
 from blingsync.permissions import (
@@ -36,6 +37,7 @@ from blingsync.permissions import (
     permission_require,
     user_may_run_jobs,
 )
+from blingsync.run_details import details_table_html
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
 
@@ -90,22 +92,21 @@ class RunNowForm(forms.Form):
 class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/blingsync/jobrun/change_list.html"
     change_form_template = "admin/blingsync/jobrun/change_form.html"
+    # Fits 1,366 px: the run's number and kind in one column, counts grouped (120.000).
     list_display = [
-        "id",
         "kind_display",
         "trigger",
         "status_display",
-        "dry_run_display",
-        "seen",
-        "changed",
-        "skipped",
-        "errors",
-        "api_calls",
+        "seen_display",
+        "changed_display",
+        "skipped_display",
+        "errors_display",
+        "api_calls_display",
         "duration_display",
         "created_at",
         "requested_by",
     ]
-    list_display_links = ["id", "kind_display"]
+    list_display_links = ["kind_display"]
     list_filter = ["kind", "status", "skip_reason", "trigger", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["=id", "requested_by", "error"]
@@ -144,8 +145,28 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("tipo"), ordering="kind")
     def kind_display(self, obj: JobRun) -> str:
-        label = capfirst(obj.get_kind_display())
+        label = f"#{obj.pk} {capfirst(obj.get_kind_display())}"
         return f"{label} ({gettext('simulação')})" if obj.dry_run else label
+
+    @admin.display(description=_("vistos"), ordering="seen")
+    def seen_display(self, obj: JobRun) -> str:
+        return number_format(obj.seen, force_grouping=True)
+
+    @admin.display(description=_("alterados"), ordering="changed")
+    def changed_display(self, obj: JobRun) -> str:
+        return number_format(obj.changed, force_grouping=True)
+
+    @admin.display(description=_("pulados"), ordering="skipped")
+    def skipped_display(self, obj: JobRun) -> str:
+        return number_format(obj.skipped, force_grouping=True)
+
+    @admin.display(description=_("erros"), ordering="errors")
+    def errors_display(self, obj: JobRun) -> str:
+        return number_format(obj.errors, force_grouping=True)
+
+    @admin.display(description=_("chamadas à API"), ordering="api_calls")
+    def api_calls_display(self, obj: JobRun) -> str:
+        return number_format(obj.api_calls, force_grouping=True)
 
     @admin.display(description=_("duração"))
     def duration_display(self, obj: JobRun) -> str:
@@ -158,11 +179,11 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             # Rows written before dry_run was recorded only when asked: "false" there meant
             # "not asked", and the run was a simulation all the same (see the details).
             params.pop("dry_run")
-        return json_pretty(params)
+        return details_table_html(params)
 
     @admin.display(description=_("detalhes"))
     def details_display(self, obj: JobRun) -> str:
-        return json_pretty(obj.details)
+        return details_table_html(obj.details)
 
     @admin.display(description=_("registros de auditoria"))
     def audit_entries_display(self, obj: JobRun) -> str:

@@ -30,6 +30,7 @@ from blingsync.models import AuditLog
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
+from products.product_names import product_names_annotate
 from products.soldout import EVIDENCE_WINDOW
 
 _EVIDENCE_ROWS = 30
@@ -44,12 +45,20 @@ def _changelist(model: str, **params: str | int) -> str:
     return reverse(f"admin:{model}_changelist") + "?" + urlencode(params)
 
 
-def _state_link(product_id: int) -> str:
-    state = ProductStockState.objects.filter(bling_product_id=product_id).only("pk").first()
-    if state is None:
-        return str(product_id)
-    url = reverse("admin:products_productstockstate_change", args=[state.pk])
-    return format_html('<a href="{}">{}</a>', url, product_id)
+def _product_html(obj: SaleLine | StockMovement, *, code: str = "") -> str:
+    """A product in a list (rows annotated by product_names_annotate): its name (or its Bling
+    id), its code, linked to its evidence page when blingsync has one."""
+    label = getattr(obj, "known_name", "") or f"#{obj.bling_product_id}"
+    code = code or getattr(obj, "known_code", "")
+    state_id = getattr(obj, "known_state_id", None)
+    if state_id is not None:
+        url = reverse("admin:products_productstockstate_change", args=[state_id])
+        html = format_html('<a href="{}">{}</a>', url, label)
+    else:
+        html = format_html("{}", label)
+    if code:
+        html = format_html('{} <span class="quiet">{}</span>', html, code)
+    return html
 
 
 def _amount(value) -> str:
@@ -76,9 +85,12 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=bling_product_id", "=event_id"]
     search_help_text = _("Busque pelo id do produto no Bling ou pelo id do evento.")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StockMovement]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
     @admin.display(description=_("produto"), ordering="bling_product_id")
     def product_link(self, obj: StockMovement) -> str:
-        return _state_link(obj.bling_product_id)
+        return _product_html(obj)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: StockMovement) -> str:
@@ -98,13 +110,10 @@ class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_date",
         "document_display",
-        "line",
-        "product_link",
-        "product_code",
+        "product_display",
         "quantity_display",
         "situation_name",
         "counted",
-        "first_seen_at",
     ]
     list_filter = ["source", "counted", "situation_name", "order_date"]
     date_hierarchy = "order_date"
@@ -118,9 +127,14 @@ class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def document_display(self, obj: SaleLine) -> str:
         return f"{sale_document(obj)} ({obj.order_id})"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SaleLine]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
     @admin.display(description=_("produto"), ordering="bling_product_id")
-    def product_link(self, obj: SaleLine) -> str:
-        return _state_link(obj.bling_product_id)
+    def product_display(self, obj: SaleLine) -> str:
+        """Name and code as blingsync knows them (the line's own code first), the Bling id
+        when it never read the product; linking to the product's evidence page."""
+        return _product_html(obj, code=obj.product_code)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: SaleLine) -> str:
