@@ -43,9 +43,14 @@ def bling_error_text(*, exc: BaseException) -> str:
             )
         if exc.error_type in ("not_connected", ""):
             return _("Bling não conectado: conecte a conta em “Conectar ao Bling”.")
-        text = _("A conexão com o Bling precisa ser refeita em “Conectar ao Bling”.")
-        words = exc.message if exc.error_type == "needs_reconnect" else _bling_words(exc)
-        return f"{text} ({words})" if words else text
+        text = _("O Bling recusou a renovação do acesso: conecte de novo em “Conectar ao Bling”.")
+        # Bling's own words are on the refusal that caused it (none for a connection already
+        # marked: its last refresh error is on the connection page).
+        cause = exc.__cause__
+        words = _bling_words(cause) if isinstance(cause, BlingError) else ""
+        if isinstance(cause, BlingError) and cause.error_type:
+            words = f"{cause.error_type}: {words}" if words else cause.error_type
+        return f"{text} (Bling: {words})" if words else text
     if isinstance(exc, BlingCircuitOpen):
         return _(
             "Chamadas ao Bling suspensas por alguns instantes depois de várias falhas seguidas; "

@@ -9,6 +9,8 @@ from blingsync import views
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health/", views.health, name="health"),
+    # Browsers ask for /favicon.ico on every page (JSON ones too): no 404 in the logs.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("bling/", include("blingsync.connect.urls")),
     path("dashboard/", include("blingsync.dashboard_urls")),
     path("webhooks/", include("webhooks.urls")),

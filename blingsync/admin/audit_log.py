@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from blingsync.admin.audit_csv import audit_csv_response
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
-from blingsync.formatting import json_pretty
 from blingsync.models import AuditLog
 from blingsync.permissions import EXPORT_AUDIT, permission_require
 from blingsync.run_details import details_table_html
@@ -139,7 +138,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("dados do motivo"))
     def reason_data_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.reason_data)
+        return details_table_html(obj.reason_data)
 
     @admin.display(description=_("antes"))
     def before_display(self, obj: AuditLog) -> str:

@@ -321,7 +321,6 @@ class CategoryRuleAdmin(admin.ModelAdmin):
         "policy_display",
         "deactivation_display",
         "effective_prefix",
-        "updated_at",
     ]
     list_filter = [
         "code_policy",

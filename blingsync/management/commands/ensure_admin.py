@@ -7,6 +7,7 @@ import os
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -28,5 +29,8 @@ class Command(BaseCommand):
         user.is_superuser = True
         user.set_password(password)
         user.save()
-        verb = "created" if created else "updated"
-        self.stdout.write(self.style.SUCCESS(f"staff user {username!r} {verb}"))
+        # It is a superuser (every permission), not a plain staff user: say so.
+        message = (
+            _("superusuário %(name)s criado") if created else _("superusuário %(name)s atualizado")
+        )
+        self.stdout.write(self.style.SUCCESS(message % {"name": repr(username)}))
