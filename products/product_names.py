@@ -4,8 +4,12 @@ call to Bling. A list annotates its rows in one query; a product never read show
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.urls import reverse
+from django.utils.html import format_html
 
 from blingsync.models import AuditLog
 from products.models import CodeAssignment, ProductStockState
@@ -36,3 +40,19 @@ def product_names_annotate(*, queryset: QuerySet, id_field: str = "bling_product
             output_field=CharField(),
         ),
     )
+
+
+def product_name_html(obj: Any, *, code: str = "") -> str:
+    """A product in an admin list (rows annotated by product_names_annotate): its name (or
+    its Bling id when never read), its code, linked to its evidence page when there is one."""
+    label = getattr(obj, "known_name", "") or f"#{obj.bling_product_id}"
+    code = code or getattr(obj, "known_code", "")
+    state_id = getattr(obj, "known_state_id", None)
+    if state_id is not None:
+        url = reverse("admin:products_productstockstate_change", args=[state_id])
+        html = format_html('<a href="{}">{}</a>', url, label)
+    else:
+        html = format_html("{}", label)
+    if code:
+        html = format_html('{} <span class="quiet">{}</span>', html, code)
+    return html

@@ -29,7 +29,10 @@ SCHEDULE_LABELS = {
     "kwargs": (_("argumentos nomeados"), _("Técnico; normalmente vazio.")),
     "schedule_type": (_("frequência"), _("Com que frequência a tarefa é executada.")),
     "minutes": (_("minutos"), _("Intervalo em minutos, quando a frequência é 'Minutos'.")),
-    "repeats": (_("repetições"), _("-1 = para sempre; 0 = desativado; n = mais n vezes.")),
+    "repeats": (
+        _("repetições"),
+        _("-1 = sempre; 0 = desativado (o agendamento para); n = mais n vezes."),
+    ),
     "next_run": (_("próxima execução"), _("Quando o agendamento roda da próxima vez.")),
     "cron": (_("cron"), _("Expressão cron, quando a frequência é 'Cron'.")),
     "task": (_("última tarefa"), ""),
@@ -59,6 +62,14 @@ _CADENCE_WORDS = {
 }
 
 
+# One-off schedules other apps create (a debounced stock evaluation, an event retried later),
+# by their task's dotted path (display only: nothing here imports those apps).
+_ONE_OFF_LABELS = {
+    "products.tasks.stock_evaluation_task": _("avaliação de estoque do produto %(arg)s"),
+    "webhooks.tasks.process_event_task": _("processar o evento de webhook %(arg)s"),
+}
+
+
 def schedule_label(obj: Schedule) -> str:
     """What a schedule runs, in words: the job kind's label, or the label setup_schedules gave
     a plain task; its name otherwise (never the function's dotted path)."""
@@ -71,7 +82,20 @@ def schedule_label(obj: Schedule) -> str:
         return str(capfirst(str(spec.label)))
     if obj.name == ALERTS_SCHEDULE and obj.func == ALERTS_FUNC:
         return str(_("Alertas por e-mail e resumo diário"))
-    return str(obj.name or obj.pk)
+    if obj.func in _ONE_OFF_LABELS:
+        arg = (obj.args or "").strip("'\" ()")
+        return str(capfirst(str(_ONE_OFF_LABELS[obj.func] % {"arg": arg})))
+    return str(obj.name or _("agendamento %(id)s") % {"id": obj.pk})
+
+
+def schedule_repeats(obj: Schedule) -> str:
+    """How many more times, in words (django-q: -1 forever, 0 off, n more times)."""
+    repeats = obj.repeats if obj.repeats is not None else -1
+    if repeats < 0:
+        return str(_("uma vez") if obj.schedule_type == Schedule.ONCE else _("sempre"))
+    if repeats == 0:
+        return str(_("desativado"))
+    return ngettext("mais %(n)d vez", "mais %(n)d vezes", repeats) % {"n": repeats}
 
 
 def schedule_cadence(obj: Schedule) -> str:
@@ -129,7 +153,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
     list_display = (
         "job_kind",
         "cadence",
-        "repeats",
+        "repeats_display",
         "next_run",
         "get_last_run",
         "get_success",
@@ -153,3 +177,7 @@ class BlingsyncScheduleAdmin(ScheduleAdmin):
     @admin.display(description=_("frequência"))
     def cadence(self, obj: Schedule) -> str:
         return schedule_cadence(obj)
+
+    @admin.display(description=_("repetições"), ordering="repeats")
+    def repeats_display(self, obj: Schedule) -> str:
+        return schedule_repeats(obj)

@@ -22,6 +22,7 @@ from blingsync.permissions import RAISE_COUNTERS, RUN_LIVE, permission_require
 from products.codes import counter_raise, counter_value_check
 from products.models import CodeAssignment, CodeCounter
 from products.models.categories import prefix_validator
+from products.product_names import product_name_html, product_names_annotate
 from products.rules import code_format
 
 
@@ -114,7 +115,7 @@ class CodeAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Read-only: deleting would let the product (or the code) be given again.
     list_display = [
         "code",
-        "bling_product_id",
+        "product_display",
         "parent_product_id",
         "status",
         "attempts",
@@ -127,6 +128,14 @@ class CodeAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = _("Busque pelo código ou pelo id do produto no Bling.")
     date_hierarchy = "created_at"
     actions = ["sweep_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CodeAssignment]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
+    @admin.display(description=_("produto"), ordering="bling_product_id")
+    def product_display(self, obj: CodeAssignment) -> str:
+        return product_name_html(obj)
+
     readonly_fields = [
         "bling_product_id",
         "parent_product_id",

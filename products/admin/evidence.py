@@ -30,7 +30,7 @@ from blingsync.models import AuditLog
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
-from products.product_names import product_names_annotate
+from products.product_names import product_name_html, product_names_annotate
 from products.soldout import EVIDENCE_WINDOW
 
 _EVIDENCE_ROWS = 30
@@ -43,22 +43,6 @@ _AUDIT_ACTIONS = (
 
 def _changelist(model: str, **params: str | int) -> str:
     return reverse(f"admin:{model}_changelist") + "?" + urlencode(params)
-
-
-def _product_html(obj: SaleLine | StockMovement, *, code: str = "") -> str:
-    """A product in a list (rows annotated by product_names_annotate): its name (or its Bling
-    id), its code, linked to its evidence page when blingsync has one."""
-    label = getattr(obj, "known_name", "") or f"#{obj.bling_product_id}"
-    code = code or getattr(obj, "known_code", "")
-    state_id = getattr(obj, "known_state_id", None)
-    if state_id is not None:
-        url = reverse("admin:products_productstockstate_change", args=[state_id])
-        html = format_html('<a href="{}">{}</a>', url, label)
-    else:
-        html = format_html("{}", label)
-    if code:
-        html = format_html('{} <span class="quiet">{}</span>', html, code)
-    return html
 
 
 def _amount(value) -> str:
@@ -90,7 +74,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("produto"), ordering="bling_product_id")
     def product_link(self, obj: StockMovement) -> str:
-        return _product_html(obj)
+        return product_name_html(obj)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: StockMovement) -> str:
@@ -134,7 +118,7 @@ class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def product_display(self, obj: SaleLine) -> str:
         """Name and code as blingsync knows them (the line's own code first), the Bling id
         when it never read the product; linking to the product's evidence page."""
-        return _product_html(obj, code=obj.product_code)
+        return product_name_html(obj, code=obj.product_code)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: SaleLine) -> str:
