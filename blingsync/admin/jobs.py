@@ -7,6 +7,7 @@ Everything that takes time is queued (`job_run_queue`), never run inside the req
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -88,6 +89,16 @@ class RunNowForm(forms.Form):
         return cleaned
 
 
+def _grouped_count(field: str, label: Any) -> Callable[[Any, JobRun], str]:
+    """A list column of one of a run's counts, grouped as staff write numbers (120.000)."""
+
+    @admin.display(description=label, ordering=field)
+    def display(self: Any, obj: JobRun) -> str:
+        return number_format(getattr(obj, field), force_grouping=True)
+
+    return display
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/blingsync/jobrun/change_list.html"
@@ -148,25 +159,11 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         label = f"#{obj.pk} {capfirst(obj.get_kind_display())}"
         return f"{label} ({gettext('simulação')})" if obj.dry_run else label
 
-    @admin.display(description=_("vistos"), ordering="seen")
-    def seen_display(self, obj: JobRun) -> str:
-        return number_format(obj.seen, force_grouping=True)
-
-    @admin.display(description=_("alterados"), ordering="changed")
-    def changed_display(self, obj: JobRun) -> str:
-        return number_format(obj.changed, force_grouping=True)
-
-    @admin.display(description=_("pulados"), ordering="skipped")
-    def skipped_display(self, obj: JobRun) -> str:
-        return number_format(obj.skipped, force_grouping=True)
-
-    @admin.display(description=_("erros"), ordering="errors")
-    def errors_display(self, obj: JobRun) -> str:
-        return number_format(obj.errors, force_grouping=True)
-
-    @admin.display(description=_("chamadas à API"), ordering="api_calls")
-    def api_calls_display(self, obj: JobRun) -> str:
-        return number_format(obj.api_calls, force_grouping=True)
+    seen_display = _grouped_count("seen", _("vistos"))
+    changed_display = _grouped_count("changed", _("alterados"))
+    skipped_display = _grouped_count("skipped", _("pulados"))
+    errors_display = _grouped_count("errors", _("erros"))
+    api_calls_display = _grouped_count("api_calls", _("chamadas à API"))
 
     @admin.display(description=_("duração"))
     def duration_display(self, obj: JobRun) -> str:

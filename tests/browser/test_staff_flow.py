@@ -183,11 +183,11 @@ def test_staff_switch_to_live_and_run_codes_in_dry_run(
     shot(driver, "4_job_runs")
 
 
-def full_shot(driver, name: str) -> None:
-    """The whole page, not just the window (Chrome's own full-page capture)."""
+def full_shot(driver, name: str, width: int = 1600) -> None:
+    """The whole page, not just the window (Chrome's own full-page capture), at `width`."""
     import base64
 
-    driver.set_window_size(1600, 1000)
+    driver.set_window_size(width, 1000)
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     size = metrics.get("cssContentSize") or metrics["contentSize"]
     image = driver.execute_cdp_cmd(
@@ -195,7 +195,7 @@ def full_shot(driver, name: str) -> None:
         {
             "format": "png",
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": 1600, "height": size["height"], "scale": 1},
+            "clip": {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1},
         },
     )
     ARTIFACTS.mkdir(exist_ok=True)
@@ -345,23 +345,6 @@ def _fits(driver) -> list[str]:
     )
 
 
-def _shot_full(driver, name: str, width: int) -> None:
-    import base64
-
-    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    size = metrics.get("cssContentSize") or metrics["contentSize"]
-    image = driver.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1},
-        },
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"walk_{name}.png").write_bytes(base64.b64decode(image["data"]))
-
-
 @pytest.mark.parametrize("role", ["gestao", "operacao"])
 def test_walk_as_each_role_in_portuguese_and_english(
     browser, live_server, django_user_model, fake_bling, bling_connected, role
@@ -401,7 +384,8 @@ def test_walk_as_each_role_in_portuguese_and_english(
             html_lang = driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
             assert html_lang.lower().startswith(lang[:2]), (name, html_lang)
             text = _page_text(driver)
-            _shot_full(driver, f"{role}_{lang}_{name}", 1366)
+            full_shot(driver, f"walk_{role}_{lang}_{name}", width=1366)
+            driver.set_window_size(1366, 900)
             where = f"{role}/{lang}/{name}"
             if name == "connect" and role == "operacao":
                 assert "blingsync – gestão" in text, text[:500]
