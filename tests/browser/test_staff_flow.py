@@ -405,3 +405,40 @@ def test_walk_as_each_role_in_portuguese_and_english(
                     problems.append(f"{where}: scrolls sideways at 1,366 px: {wide}")
     assert data["notebook"]
     assert not problems, "\n".join(problems)
+
+
+def test_first_start_without_a_bling_app(browser, live_server, django_user_model, settings):
+    """A fresh install: no Bling app configured, schedules set up and due. The dashboard says
+    "conecte o Bling" once (no skipped runs), and its button leads to the steps in Bling."""
+    import io
+
+    from django.core.management import call_command
+    from selenium.webdriver.common.by import By
+
+    from blingsync.tasks import scheduled_job
+    from tests.conftest import role_user_create
+
+    settings.BLING_CLIENT_ID = settings.BLING_CLIENT_SECRET = settings.BLING_REDIRECT_URI = ""
+    settings.SITE_URL = "https://loja.example.com.br"
+    call_command("setup_schedules", stdout=io.StringIO())
+    for kind in ("codes", "stock", "orders", "invoices", "categories", "tokens"):
+        scheduled_job(kind)
+    assert not JobRun.objects.exists()
+    user = role_user_create(django_user_model, "gestao")
+    user.set_password(PASSWORD)
+    user.save()
+    driver = browser
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert text.count("Conecte o Bling para as tarefas começarem.") == 1
+    assert "⚠" not in text and "Ignorado" not in text
+    full_shot(driver, "first_start_1_dashboard", width=1366)
+    click_and_wait(driver, driver.find_element(By.ID, "dash-connect"))
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert "https://loja.example.com.br/bling/callback/" in text
+    assert "Central de Extensões" in text and ".env" in text
+    assert not driver.find_elements(By.ID, "bling-guide-connect")
+    full_shot(driver, "first_start_2_connect_guide", width=1366)
