@@ -32,3 +32,25 @@ def test_ensure_admin_says_superuser(monkeypatch, django_user_model):
     assert "superusuário 'ana' criado" in out.getvalue()
     assert "staff user" not in out.getvalue()
     assert django_user_model.objects.get(username="ana").is_superuser
+
+
+def test_log_lines_carry_the_local_time_with_its_offset(settings):
+    """One clock in the logs: our lines in TIME_ZONE with the offset, like gunicorn's."""
+    import logging
+    import re
+    import time
+
+    from blingsync.log_redaction import RedactingFormatter
+
+    line = settings.LOGGING["formatters"]["line"]
+    formatter = RedactingFormatter(fmt=line["fmt"], datefmt=line["datefmt"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "oi", None, None)
+    text = formatter.format(record)
+    offset = time.strftime("%z", time.localtime(record.created))
+    assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} INFO", text)
+    assert f" {offset} " in text
+    # The process clock is the site's TIME_ZONE (Django sets TZ from it).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    assert datetime.now(ZoneInfo(settings.TIME_ZONE)).strftime("%z") == offset
