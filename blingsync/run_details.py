@@ -141,7 +141,31 @@ VALUE_WORDS: dict[tuple[str, str], Any] = {
     ("mode", "dry_run"): gettext_lazy("simulação"),
     ("mode", "live"): gettext_lazy("ao vivo"),
     ("mode", "paused"): gettext_lazy("pausado"),
+    # runtime.DRY_RUN_ASKED / DRY_RUN_INSTALLATION
+    ("dry_run_reason", "pedida"): gettext_lazy("pedida por quem executou"),
+    ("dry_run_reason", "modo da instalação: simulação"): gettext_lazy(
+        "modo da instalação: simulação"
+    ),
 }
+# A run's cursor is stored as "<mode>: <reason>" (blingsync.sweep_cursor); the mode and the
+# fixed reasons are put in the reader's language, a reason with dates or names stays as
+# written.
+_CURSOR_WORDS: dict[str, Any] = {
+    "completa": gettext_lazy("completa"),
+    "incremental": gettext_lazy("incremental"),
+    "desde a data pedida": gettext_lazy("desde a data pedida"),
+    "varredura completa pedida": gettext_lazy("varredura completa pedida"),
+    "nenhuma execução completa ao vivo anterior": gettext_lazy(
+        "nenhuma execução completa ao vivo anterior"
+    ),
+}
+
+
+def _cursor_text(value: str) -> str:
+    mode, sep, reason = value.partition(": ")
+    if not sep or mode not in _CURSOR_WORDS:
+        return value
+    return f"{_CURSOR_WORDS[mode]}: {_CURSOR_WORDS.get(reason, reason)}"
 
 
 def detail_label(key: str) -> str:
@@ -165,6 +189,8 @@ def detail_value_text(value: Any, *, key: str = "") -> str:
         return _datetime_text(value)
     if isinstance(value, str) and (key, value) in VALUE_WORDS:
         return str(VALUE_WORDS[(key, value)])
+    if isinstance(value, str) and key == "cursor":
+        return _cursor_text(value)
     if isinstance(value, str):
         parsed = parse_datetime(value) if len(value) >= 16 and value[:4].isdigit() else None
         return _datetime_text(parsed) if parsed else value

@@ -123,7 +123,9 @@ class SweepCommand(BaseCommand):
         )
         for key in ("dry_run_reason", "cursor"):
             if details.get(key):
-                self.stdout.write(f"  {detail_label(key)}: {details[key]}")
+                self.stdout.write(
+                    f"  {detail_label(key)}: {detail_value_text(details[key], key=key)}"
+                )
         for key, value in sorted(details.get("skipped_by_reason", {}).items()):
             self.stdout.write(f"  {_('pulados')} ({detail_label(key)}): {detail_value_text(value)}")
         for key in self.detail_keys:
