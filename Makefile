@@ -1,12 +1,17 @@
-# The two commands of the README: `make run` and `make test`. Both start from a fresh clone.
+# The commands of the README: `make run`, `make demo` and `make test`. All start from a fresh
+# clone.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck format
+.PHONY: run demo test lint typecheck format
 
 run: $(VENV)/.run-deps
 	./scripts/run.sh
+
+# The whole app against the sandbox Bling on loopback (scripts/demo.py); Ctrl-C stops it.
+demo: $(VENV)/.run-deps
+	$(PY) scripts/demo.py
 
 test: $(VENV)/.dev-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

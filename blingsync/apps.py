@@ -1,4 +1,5 @@
-"""App config of the core app: Bling connection, runtime settings, job runs, audit, health."""
+"""App config of the core app: Bling connection, runtime settings, job runs, audit (the faces
+staff use are the operations app, `blingsync.operations`)."""
 
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
@@ -13,6 +14,8 @@ class BlingsyncConfig(AppConfig):
     def ready(self) -> None:
         # Each app registers its job kinds in its `jobs.py` (see blingsync.jobrunner).
         autodiscover_modules("jobs")
+        # Each app's safety net for work whose worker died (see blingsync.recovery).
+        autodiscover_modules("recovery")
         # Sentences of audit reasons: the core app's, then each app's `reasons.py`.
         import blingsync.audit_reasons  # noqa: F401
 

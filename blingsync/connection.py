@@ -8,6 +8,7 @@ readers, re-exported here so the app has one place to import the connection from
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,3 +43,11 @@ def connection_situations_refused_set(*, refused: bool) -> None:
         rows.filter(situations_refused_at__isnull=True).update(situations_refused_at=timezone.now())
     else:
         rows.filter(situations_refused_at__isnull=False).update(situations_refused_at=None)
+
+
+def bling_connect_url() -> str:
+    """The "Conectar ao Bling" view (built with the Bling client), by name when it exists."""
+    try:
+        return reverse("bling-connect")
+    except NoReverseMatch:
+        return "/bling/connect/"

@@ -53,6 +53,7 @@ from blingsync.sweep_cursor import (
     sweep_cursor_resolve,
     sweep_run_is_complete,
 )
+from blingsync.task_queue import task_queue_now
 
 logger = logging.getLogger(__name__)
 
@@ -261,9 +262,7 @@ def job_run_rerun(*, run: JobRun, requested_by: str) -> JobRun:
 
 
 def _enqueue(run_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("blingsync.tasks.job_run_task", run_id, task_name=f"job-run-{run_id}")
+    task_queue_now(func="blingsync.tasks.job_run_task", arg=run_id, task_name=f"job-run-{run_id}")
 
 
 def job_run_now(

@@ -1,4 +1,5 @@
-"""Reading and changing the runtime mode (dry-run / live / paused).
+"""Reading the runtime mode (dry-run / live / paused); changing it is an operations face
+(`blingsync.operations.mode`).
 
 Who decides: the entry points (the job runner, webhook processing, the debounced stock
 evaluation, management commands and tasks) call `run_mode_resolve` once and pass the
@@ -11,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blingsync.audit import audit_record
-from blingsync.models import AuditLog, RuntimeSettings
+from blingsync.models import RuntimeSettings
 
 
 def runtime_settings_get() -> RuntimeSettings:
@@ -59,34 +59,3 @@ def run_mode_resolve(*, dry_run: bool | None) -> RunMode:
 def mode_is_paused() -> bool:
     """Whether the installation is paused (for entry points that need nothing else)."""
     return run_mode_resolve(dry_run=None).paused
-
-
-def mode_set(*, mode: str, actor: str, source: str = AuditLog.Source.ADMIN) -> RuntimeSettings:
-    """Switch the mode and audit the change. Raises ValueError on an unknown mode."""
-    if mode not in RuntimeSettings.Mode.values:
-        choices = ", ".join(RuntimeSettings.Mode.values)
-        raise ValueError(f"unknown mode {mode!r}; choose one of: {choices}")
-    settings_row = runtime_settings_get()
-    before = settings_row.mode
-    if before != mode:
-        settings_row.mode = mode
-        settings_row.updated_by = actor
-        settings_row.save(update_fields=["mode", "updated_by", "updated_at"])
-        audit_record(
-            action=AuditLog.Action.MODE_CHANGED,
-            before={"mode": before},
-            after={"mode": mode},
-            reason=f"mode changed by {actor}",
-            reason_rule="mode.changed",
-            reason_data={"actor": actor},
-            source=source,
-            actor=actor,
-        )
-        if before == RuntimeSettings.Mode.PAUSED:
-            # Imported here: the backlog queues a job run, and the job runner resolves its
-            # mode with this module.
-            from blingsync.backlog import inbox_backlog_queue
-
-            # Webhooks were stored, not processed, while paused: pick them up now.
-            inbox_backlog_queue(requested_by=actor)
-    return settings_row

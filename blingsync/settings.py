@@ -12,13 +12,18 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from blingsync.demo_guard import demo_addresses_problem
 from blingsync.secret_key import HOW_TO_GENERATE, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# `make demo` (scripts/demo.py) runs the app against the sandbox Bling on loopback: its whole
+# environment comes from the demo script, never from `.env` (which may hold a real account).
+DEMO = env.bool("DEMO", default=False)
 # A local `.env` is optional; real environment variables win over it.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if not DEMO:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("BLINGSYNC_TESTING", default=False)
@@ -55,6 +60,8 @@ INSTALLED_APPS = [
     "products.apps.ProductsConfig",
     "webhooks.apps.WebhooksConfig",
     "blingsync.alerts.apps.AlertsConfig",
+    # Above products and webhooks: the operations faces (alerts sent, dashboard, status, mode).
+    "blingsync.operations.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +205,19 @@ BLING_API_BASE_URL = env.str(
 BLING_AUTHORIZE_URL = env.str(
     "BLING_AUTHORIZE_URL", default="https://www.bling.com.br/Api/v3/oauth/authorize"
 )
+# The sandbox's page, linked from the demonstration banner (DEMO=true only).
+DEMO_SANDBOX_URL = env.str("DEMO_SANDBOX_URL", default="")
+if DEMO:
+    _demo_problem = demo_addresses_problem(
+        addresses={
+            "BLING_API_BASE_URL": BLING_API_BASE_URL,
+            "BLING_AUTHORIZE_URL": BLING_AUTHORIZE_URL,
+            "BLING_REDIRECT_URI": BLING_REDIRECT_URI,
+            "DEMO_SANDBOX_URL": DEMO_SANDBOX_URL,
+        }
+    )
+    if _demo_problem:
+        raise ImproperlyConfigured(_demo_problem)
 BLING_RATE_PER_SECOND = env.int("BLING_RATE_PER_SECOND", default=3)
 BLING_RATE_PER_DAY = env.int("BLING_RATE_PER_DAY", default=120_000)
 BLING_TIMEOUT_SECONDS = env.float("BLING_TIMEOUT_SECONDS", default=20.0)
@@ -214,7 +234,7 @@ BLING_RETRY_MAX_SECONDS = env.float("BLING_RETRY_MAX_SECONDS", default=8.0)
 BLING_CIRCUIT_FAILURES = env.int("BLING_CIRCUIT_FAILURES", default=10)
 BLING_CIRCUIT_OPEN_SECONDS = env.int("BLING_CIRCUIT_OPEN_SECONDS", default=60)
 
-# --- E-mail: alerts and the daily summary (blingsync/alerts/) ------------------------------
+# --- E-mail: alerts and the daily summary (blingsync/alerts/, blingsync/operations/alerts/) ------------------------------
 # EMAIL_URL is django-environ's e-mail URL (smtp://user:password@host:587, submission://...,
 # smtps://...); unset, messages go to the console (the process's log).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

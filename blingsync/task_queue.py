@@ -1,7 +1,9 @@
-"""One-off django-q schedules: run a task once, later (a retry, a debounced evaluation).
+"""Handing work to django-q, in one place: a task now (`task_queue_now`) or once, later
+(`task_schedule_once`: a retry, a debounced evaluation).
 
 Best effort on purpose, like every queueing here: a schedule that cannot be created is logged
 and the work is found again by its app's recovery (the recovery tick and the `events` job).
+`task_queue_now` raises what the broker raises: each caller says what covers a lost task.
 """
 
 from __future__ import annotations
@@ -9,13 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
 logger = logging.getLogger(__name__)
+
+
+def task_queue_now(*, func: str, arg: int | str, task_name: str) -> None:
+    """Queue the task `func(arg)` for the cluster, named `task_name`."""
+    async_task(func, arg, task_name=task_name)
 
 
 def task_schedule_once(*, func: str, arg: int, when: datetime) -> None:
     """Run the task `func(arg)` once at `when`."""
-    from django_q.models import Schedule
-
     try:
         Schedule.objects.create(
             func=func,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from blingsync.jobrunner import job_run_execute, job_run_now
 from blingsync.models import JobRun
+from blingsync.recovery import recovery_tick
 from blingsync.schedule_gate import scheduled_run_wanted
 
 
@@ -11,6 +12,11 @@ def job_run_task(run_id: int) -> str:
     """Execute a run queued by the admin, a rerun or a command."""
     run = job_run_execute(run_id=run_id)
     return run.status
+
+
+def recovery_tick_task() -> dict | None:
+    """Every minute (schedule `blingsync:recovery`): take back work whose worker died."""
+    return recovery_tick()
 
 
 def scheduled_job(kind: str) -> str:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from blingsync import views
+from blingsync.operations import views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -12,7 +12,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page (JSON ones too): no 404 in the logs.
     path("favicon.ico", views.favicon, name="favicon"),
     path("bling/", include("blingsync.connect.urls")),
-    path("dashboard/", include("blingsync.dashboard_urls")),
+    path("dashboard/", include("blingsync.operations.dashboard_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,9 +20,9 @@ from blingsync.bling.types import BlingCategory
 from blingsync.jobrunner import JobContext, ProgressCallback, register_job
 from blingsync.models import AuditLog
 from blingsync.sweep_cursor import sweep_full_request
+from products.code_rules import MAX_DEPTH
 from products.models import Category, CategoryRule
 from products.prefixes import name_key
-from products.rules import MAX_DEPTH
 
 logger = logging.getLogger(__name__)
 

@@ -53,6 +53,7 @@ from blingsync.bling.types import BlingProduct, ProductFormat, ProductSituation
 from blingsync.jobrunner import JobContext, JobStopped, register_job
 from blingsync.runtime import runtime_settings_get
 from products.category_sync import categories_sync
+from products.code_rules import CategoryNode, CodeDecision
 from products.codes import (
     ALREADY_CODED,
     CODED,
@@ -69,7 +70,6 @@ from products.codes import (
 )
 from products.kits import COMPOSITION, compositions_read
 from products.models import Category, CodeAssignment
-from products.rules import CategoryNode, CodeDecision
 from products.selectors import categories_generating_codes, category_nodes_load
 
 logger = logging.getLogger(__name__)

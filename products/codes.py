@@ -42,8 +42,8 @@ from blingsync.bling.types import BlingProduct, ProductSituation
 from blingsync.models import AuditLog
 from blingsync.sweep_cursor import sweep_full_request
 from products.category_sync import categories_sync
+from products.code_rules import NOT_MIRRORED, CodeDecision, code_format
 from products.models import CodeAssignment, CodeCounter
-from products.rules import NOT_MIRRORED, CodeDecision, code_format
 from products.selectors import category_code_decision, category_nodes_load
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ ALREADY_CODED = "already_coded"
 SKIPPED = "skipped"
 FAILED = "failed"
 
-# Extra skip reasons (besides those of products.rules).
+# Extra skip reasons (besides those of products.code_rules).
 PRODUCT_NOT_FOUND = "product_not_found"
 PRODUCT_EXCLUDED = "product_excluded"
 BEING_WRITTEN = "being_written_by_another_process"

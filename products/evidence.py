@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 from blingsync.bling import catalog
 from blingsync.bling.errors import BlingForbidden, BlingNotFound
 from blingsync.bling.types import Order
+from blingsync.connection import connection_situations_refused_set
 from products.models import SaleLine, StockMovement
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,6 @@ def order_situation_names(*, run_id: int | None = None) -> dict[int, str]:
 
     Empty when Bling refuses `/situacoes/modulos` (403, no Situações scope): orders are then
     judged by `situacao.valor` (see `order_situation_judge`)."""
-    from blingsync.connection import connection_situations_refused_set
-
     key = ("run", run_id) if run_id is not None else "process"
     now = time.monotonic()
     if _situations.names is not None and _situations.key == key and now < _situations.expires:

@@ -1,6 +1,6 @@
 """Sentences of the audit reasons of products (codes, counters, rules, sold-out), in the
 reader's language (see `blingsync.audit_reasons`). The facts come from `CodeDecision`
-(`products.rules`) and `SoldOutDecision.facts` (`products.soldout_rules`)."""
+(`products.code_rules`) and `SoldOutDecision.facts` (`products.soldout_rules`)."""
 
 from __future__ import annotations
 

@@ -27,9 +27,9 @@ from blingsync.bling import catalog
 from blingsync.jobrunner import JobContext, ProgressCallback, register_job
 from blingsync.models import AuditLog
 from blingsync.sweep_cursor import sweep_full_request
+from products.code_rules import code_format, code_parse
 from products.codes import counter_raise_to
 from products.models import CodeCounter
-from products.rules import code_format, code_parse
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Reading category rules from the database into the plain data `products.rules` works on,
+"""Reading category rules from the database into the plain data `products.code_rules` works on,
 and what the evidence ledger says about a product (for deciding whether to ask for a
 sold-out evaluation).
 
@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from products.evidence import order_product_ids
-from products.kits import order_products_and_parts
-from products.models import Category, CategoryRule, SaleLine, StockMovement
-from products.prefixes import name_key
-from products.rules import (
+from products.code_rules import (
     CategoryNode,
     CodeDecision,
     EffectiveRule,
@@ -24,6 +20,10 @@ from products.rules import (
     rule_effective,
     rule_for_unknown,
 )
+from products.evidence import order_product_ids
+from products.kits import order_products_and_parts
+from products.models import Category, CategoryRule, SaleLine, StockMovement
+from products.prefixes import name_key
 
 
 def _settings(rule: CategoryRule) -> RuleSettings:
@@ -71,7 +71,7 @@ def category_rule_effective(
 
     `category_id` None/0 (no category) gives the defaults; a category that is not mirrored
     gives `known=False`, no code and `deactivate_when_sold_out=False` (see
-    `products.rules.rule_for_unknown`). Pass `nodes` (from `category_nodes_load`) when asking
+    `products.code_rules.rule_for_unknown`). Pass `nodes` (from `category_nodes_load`) when asking
     about many categories.
     """
     if not category_id:

@@ -12,7 +12,7 @@ arrived during the evaluation (which may have read Bling before that change) lea
 behind for one more evaluation. A claim is a lease (`blingsync.lease`) renewed while the
 evaluation runs; a lost schedule or a killed evaluator is found by the recovery tick
 (`stock_evaluations_recover`, every minute: rows whose `recover_at` has passed), and the
-`events` job runs every due row as a safety net. The window is fixed at the first ask (not
+`events` job runs every due row as a safety net; both are registered in `products.recovery`. The window is fixed at the first ask (not
 pushed back by every event), so a product under a steady stream of events is still evaluated
 once per window.
 
@@ -35,7 +35,8 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
-from blingsync.task_queue import task_schedule_once
+from blingsync.task_queue import task_queue_now, task_schedule_once
+from products import soldout
 from products.models import StockEvaluation
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,10 @@ def stock_evaluation_enqueue(*, product_id: int) -> None:
     """Queue the sold-out evaluation of a product now (recovery of a lost or killed one).
 
     Best effort: a task that cannot be queued is found again by the recovery tick."""
-    from django_q.tasks import async_task
-
     try:
-        async_task(EVALUATE_TASK, product_id, task_name=f"stock-evaluation-{product_id}")
+        task_queue_now(
+            func=EVALUATE_TASK, arg=product_id, task_name=f"stock-evaluation-{product_id}"
+        )
     except Exception:
         logger.exception("could not queue the stock evaluation of %s; recovery retries", product_id)
 
@@ -133,7 +134,6 @@ def stock_evaluation_run(
     "retry" / "failed" (the evaluation raised), "not_due" (not due, taken or gone) or
     "paused".
     """
-    from products.soldout import product_stock_evaluate  # looked up per call (tests patch it)
 
     now = now or timezone.now()
     mode = run_mode_resolve(dry_run=dry_run)
@@ -153,7 +153,8 @@ def stock_evaluation_run(
             lease_kept(model=StockEvaluation, pk=row.pk, token=now),
             audit_source(AuditSource(source=AuditLog.Source.WEBHOOK, ref=row.first_event_id)),
         ):
-            product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
+            # Looked up on the module at each call (tests patch it there).
+            soldout.product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
     except Exception as exc:
         return _evaluation_failed(row, exc, now=now)
 

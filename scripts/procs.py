@@ -28,8 +28,8 @@ _CLEAN_STOP = {0, -15, -2, 130, 143}
 
 class _StopLeaderFirst:
     """honcho signals a process's whole group: the cluster's worker processes then die under
-    its supervisor, which waits for them forever. SIGTERM goes to the process itself (the
-    Procfile `exec`s it, so it leads its group) and lets it stop its children; SIGKILL, after
+    its supervisor, which waits for them forever. SIGTERM goes to the process itself (started
+    with `exec`, so it leads its group) and lets it stop its children; SIGKILL, after
     STOP_TIMEOUT, still goes to the whole group."""
 
     def terminate(self, pid: int) -> None:
@@ -58,7 +58,8 @@ def main() -> int:
     ):
         env = os.environ.copy()
         env.update(process.env)
-        manager.add_process(process.name, process.cmd, quiet=process.quiet, env=env)
+        # `exec`: the shell becomes the process, so SIGTERM reaches it (see _StopLeaderFirst).
+        manager.add_process(process.name, f"exec {process.cmd}", quiet=process.quiet, env=env)
     manager.loop()
     asked_to_stop = manager.returncode in (130, 143)
     codes = [p.get("returncode") for p in manager._processes.values()]

@@ -41,6 +41,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from blingsync.alerts.triggers import alert_other_company_event, alert_signature_failure
+from blingsync.models import BlingConnection
 from webhooks.envelope import Envelope, NotJson, body_key, envelope_assess, storable
 from webhooks.models import WebhookEvent
 from webhooks.queueing import (
@@ -204,8 +205,6 @@ def _record_not_json(
 
 def connected_company_id() -> str:
     """The company id of the connected Bling account ("" when none is known yet)."""
-    from blingsync.models import BlingConnection
-
     value = (
         BlingConnection.objects.exclude(company_id="")
         .order_by("pk")

@@ -2,8 +2,8 @@
 
 It runs in paused mode too, for retention only: recovery would queue processing, and paused
 means nothing is processed. Recovery is internal bookkeeping, so the installation's dry-run
-mode does not stop it (processing itself honours dry-run); due stock evaluations run in the
-run's mode (`ctx.dry_run`: asked for, or the installation's), and an explicit `dry_run`
+mode does not stop it (processing itself honours dry-run); the other apps' hourly nets
+(`blingsync.recovery`: due stock evaluations) run in the run's mode (`ctx.dry_run`: asked for, or the installation's), and an explicit `dry_run`
 parameter on the run also only counts what retention would delete.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
+from blingsync.recovery import recovery_sweeps_run
 from blingsync.runtime import mode_is_paused
-from products.stock_evaluations import stock_evaluations_run_due
 from webhooks.maintenance import events_purge, events_purgeable_count, events_recover
 
 
@@ -27,8 +27,9 @@ def events_job(ctx: JobContext) -> None:
         ctx.note("requeued", recovered["requeued"])
         ctx.count("seen", recovered["requeued"])
         ctx.count("changed", recovered["requeued"])
-        evaluations = stock_evaluations_run_due(dry_run=ctx.dry_run)
-        ctx.note("stock_evaluations", evaluations)
+        # The other apps' hourly nets (the stock evaluations: `products.recovery`).
+        for note, result in recovery_sweeps_run(dry_run=ctx.dry_run).items():
+            ctx.note(note, result)
     retention = settings_row.event_retention_days
     if ctx.params.get("dry_run"):
         ctx.note("would_delete", events_purgeable_count(retention_days=retention))

@@ -3,7 +3,7 @@
 Recovery is what makes the queue safe to lose: a task that never ran (broker hiccup, a worker
 killed mid-event, a retry schedule deleted) leaves its event pending, processing (a lease no
 one renews) or failed with a due retry, and its `recover_at` passes; `events_recover`, run
-every minute by the recovery tick (`webhooks.recovery`), queues it again. Queuing an event that is in fact
+every minute by the recovery tick (`blingsync.recovery`), queues it again. Queuing an event that is in fact
 still being handled is harmless: processing claims its row first.
 """
 

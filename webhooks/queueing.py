@@ -1,4 +1,4 @@
-"""Handing webhook events to the django-q queue: now (async_task) or later (a one-off
+"""Handing webhook events to the django-q queue: now or later (a one-off
 Schedule). The stock evaluations' queueing lives with them (`products.stock_evaluations`).
 
 Queueing is best effort on purpose: a task that is lost (broker down, worker killed) is found
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from blingsync.task_queue import task_schedule_once
+from blingsync.task_queue import task_queue_now, task_schedule_once
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +22,8 @@ PROCESS_TASK = "webhooks.tasks.process_event_task"
 
 def event_enqueue(*, event_pk: int) -> None:
     """Queue the processing of one stored event (call it from `transaction.on_commit`)."""
-    from django_q.tasks import async_task
-
     try:
-        async_task(PROCESS_TASK, event_pk, task_name=f"webhook-event-{event_pk}")
+        task_queue_now(func=PROCESS_TASK, arg=event_pk, task_name=f"webhook-event-{event_pk}")
     except Exception:
         # The event is stored; the recovery sweep will queue it again.
         logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
@@ -49,11 +47,9 @@ def enqueue_joins_transaction() -> bool:
 def event_enqueue_in_transaction(*, event_pk: int) -> None:
     """Queue inside the current transaction (ORM broker only, see enqueue_joins_transaction);
     a failure rolls back only its savepoint and leaves the event to the recovery sweep."""
-    from django_q.tasks import async_task
-
     try:
         with transaction.atomic():
-            async_task(PROCESS_TASK, event_pk, task_name=f"webhook-event-{event_pk}")
+            task_queue_now(func=PROCESS_TASK, arg=event_pk, task_name=f"webhook-event-{event_pk}")
     except Exception:
         logger.exception("could not queue webhook event %s; the events job will retry", event_pk)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blingsync.recovery import recovery_tick
 from products.tasks import stock_evaluation_task as _stock_evaluation_task
 from webhooks.processing import event_process
 
@@ -20,7 +21,7 @@ def stock_evaluation_task(product_id: int) -> str:
 
 
 def recovery_tick_task() -> dict | None:
-    """Every minute (schedule `blingsync:recovery`): take back work whose worker died."""
-    from webhooks.recovery import recovery_tick
-
+    """Kept for the schedule `blingsync:recovery` of installations set up before the tick
+    moved to the core (django-q stores the dotted path until `setup_schedules` runs). New
+    ones call `blingsync.tasks.recovery_tick_task`."""
     return recovery_tick()

@@ -45,7 +45,7 @@ RECOVERY_TARGET_S = 180.0
 WRITE_CLAIM_S = 120  # products.codes.WRITE_CLAIM
 
 _RECOVERY_SCHEDULE = """
-from blingsync.schedules import SCHEDULES
+from blingsync.operations.schedules import SCHEDULES
 from django_q.models import Schedule
 spec = next(s for s in SCHEDULES if s.kind == "recovery")
 Schedule.objects.get_or_create(name=spec.name, defaults={"func": spec.func, "args": spec.args,

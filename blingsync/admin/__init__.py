@@ -1,6 +1,7 @@
-"""Admin of the core app, one module per admin: job runs (run now, rerun), runtime settings
-(mode with a confirmation for live), the read-only audit log with its CSV export, the Bling
-connection, and django-q's schedules and tasks in Portuguese.
+"""Admin of the core app, one module per admin: job runs (run now, rerun), the read-only
+audit log with its CSV export, the Bling connection, and django-q's tasks in Portuguese. The
+runtime settings (the mode) and the schedules are operations faces
+(`blingsync.operations.admin`).
 
 Admin autodiscovery imports this package only: importing the modules here registers them.
 Everything that takes time is queued (`job_run_queue`), never run inside the request.
@@ -14,7 +15,5 @@ from blingsync.admin import (  # noqa: F401
     django_q_tasks,
     jobs,
     readonly,
-    runtime_settings,
-    schedules,
     site,
 )

@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.connection import bling_connect_url
 from blingsync.formatting import expires_in_format
 from blingsync.models import BlingConnection
 from blingsync.permissions import CONNECT_BLING
-from blingsync.status import bling_connect_url
 
 
 @admin.register(BlingConnection)

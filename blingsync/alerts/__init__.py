@@ -1,1 +1,3 @@
-"""E-mail alerts and the daily summary (SPEC 5.13): what to tell the retailer, to whom, when."""
+"""E-mail alerts, the core's part: the models (app label `alerts`) and the triggers the core
+and the apps call where a fact happens. Checking, wording and sending live above, in
+`blingsync.operations.alerts`."""

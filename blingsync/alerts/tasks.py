@@ -1,18 +1,13 @@
-"""django-q2 task entry points of the alerts (thin: they call the services)."""
+"""Kept for tasks and schedules queued before the alerts' checking and sending moved up to
+`blingsync.operations.alerts` (issue 26): django-q stores a task's dotted path, so a task
+queued, or the `blingsync:alerts` schedule made, by the previous version still calls these
+names once after an upgrade (`setup_schedules` points the schedule at the new path). New ones
+use `blingsync.operations.alerts.tasks`. Nothing in the app imports this module."""
 
 from __future__ import annotations
 
-from blingsync.alerts.services import alert_check, alert_message_send, alerts_check_all
-
-
-def alert_send_task(message_id: int) -> str:
-    return alert_message_send(message_id=message_id)
-
-
-def alert_check_task(kind: str) -> int:
-    return len(alert_check(kind=kind))
-
-
-def alerts_periodic_task() -> dict[str, int]:
-    """What the `blingsync:alerts` schedule runs every few minutes."""
-    return alerts_check_all()
+from blingsync.operations.alerts.tasks import (  # noqa: F401
+    alert_check_task,
+    alert_send_task,
+    alerts_periodic_task,
+)

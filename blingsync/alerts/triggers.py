@@ -10,19 +10,32 @@ nothing. The periodic check (`alerts_check_all`) is the safety net for lost task
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
+
+from blingsync.alerts.models import AlertThrottle
+from blingsync.models import AuditLog
+from blingsync.task_queue import task_queue_now
 
 logger = logging.getLogger(__name__)
 
-CHECK_TASK = "blingsync.alerts.tasks.alert_check_task"
+# One alert of a kind an hour at most.
+THROTTLE = timedelta(hours=1)
+# Changes blingsync writes to Bling (a failed one is a write that did not happen).
+WRITE_ACTIONS = (
+    AuditLog.Action.CODE_ASSIGNED,
+    AuditLog.Action.PRODUCT_DEACTIVATED,
+    AuditLog.Action.PRODUCT_REACTIVATED,
+)
+
+CHECK_TASK = "blingsync.operations.alerts.tasks.alert_check_task"
 
 
 def alert_check_soon(*, kind: str) -> None:
     """Check (and maybe send) alert `kind` right after the current transaction commits."""
     try:
-        from blingsync.alerts.services import throttle_sent_recently
-
         if throttle_sent_recently(kind=kind):
             return
         transaction.on_commit(lambda: _enqueue_check(kind))
@@ -30,11 +43,15 @@ def alert_check_soon(*, kind: str) -> None:
         logger.exception("could not queue the %s alert check", kind)
 
 
-def _enqueue_check(kind: str) -> None:
-    from django_q.tasks import async_task
+def throttle_sent_recently(*, kind: str, now: datetime | None = None) -> bool:
+    """Whether alert `kind` was sent within the hour (then there is nothing to check)."""
+    now = now or timezone.now()
+    return AlertThrottle.objects.filter(kind=kind, last_sent_at__gt=now - THROTTLE).exists()
 
+
+def _enqueue_check(kind: str) -> None:
     try:
-        async_task(CHECK_TASK, kind, task_name=f"alert-check-{kind}")
+        task_queue_now(func=CHECK_TASK, arg=kind, task_name=f"alert-check-{kind}")
     except Exception:
         logger.exception("could not queue the %s alert check; the periodic check covers it", kind)
 
@@ -62,7 +79,5 @@ def alert_event_failed() -> None:
 
 def alert_audit_failed(*, action: str, dry_run: bool) -> None:
     """An audited change was completed as failed: an alert when it was a write to Bling."""
-    from blingsync.alerts.selectors import WRITE_ACTIONS
-
     if not dry_run and action in WRITE_ACTIONS:
         alert_check_soon(kind="writes_failed")

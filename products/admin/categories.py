@@ -25,8 +25,8 @@ from blingsync.models import AuditLog, JobRun
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from blingsync.sweep_cursor import sweep_full_request
 from products.category_sync import RULE_SWEEP_KINDS
+from products.code_rules import GENERATE, SKIP, SUBCATEGORY, CategoryNode, EffectiveRule
 from products.models import Category, CategoryRule
-from products.rules import GENERATE, SKIP, SUBCATEGORY, CategoryNode, EffectiveRule
 from products.selectors import category_nodes_load, category_rule_effective
 
 _RULE_FIELDS = ("category", "name_match", "prefix", "code_policy", "deactivate_when_sold_out")

@@ -19,11 +19,11 @@ from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.jobrunner import job_run_queue
 from blingsync.models import AuditLog, JobRun
 from blingsync.permissions import RAISE_COUNTERS, RUN_LIVE, permission_require
+from products.code_rules import code_format
 from products.codes import counter_raise, counter_value_check
 from products.models import CodeAssignment, CodeCounter
 from products.models.categories import prefix_validator
 from products.product_names import product_name_html, product_names_annotate
-from products.rules import code_format
 
 
 class CodeCounterForm(forms.ModelForm):

@@ -28,6 +28,7 @@ from blingsync.audit_reasons import audit_reason_text
 from blingsync.bling.weblinks import bling_product_html, bling_product_url
 from blingsync.models import AuditLog
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
+from blingsync.task_queue import task_queue_now
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
 from products.product_names import product_name_html, product_names_annotate
@@ -314,8 +315,6 @@ class ProductStockStateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reavaliar agora (na fila)"), permissions=["evaluate"])
     def evaluate_again(self, request: HttpRequest, queryset: QuerySet[ProductStockState]) -> None:
-        from django_q.tasks import async_task
-
         # A re-evaluation may deactivate or reactivate the product in Bling: a live run.
         permission_require(request, RUN_LIVE)
 
@@ -323,9 +322,9 @@ class ProductStockStateAdmin(admin.ModelAdmin):
         for pid in ids:
             # A def, not a lambda, so mypy can type it; the default binds this loop's pid.
             def enqueue(pid: int = pid) -> None:
-                async_task(
-                    "products.tasks.stock_evaluate_task",
-                    product_id=pid,
+                task_queue_now(
+                    func="products.tasks.stock_evaluate_task",
+                    arg=pid,
                     task_name=f"stock-evaluate-{pid}",
                 )
 

@@ -13,10 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertThrottle
-from blingsync.alerts.services import alerts_check_all
 from blingsync.audit import audit_begin, audit_complete
 from blingsync.bling.ratelimit import BLING_TZ
 from blingsync.models import AuditLog, JobRun, RateLimitBucket, RuntimeSettings
+from blingsync.operations.alerts.services import alerts_check_all
 from tests.alerts.conftest import link_in, site_path
 from tests.fakebling import webhooks as fake_webhooks
 from webhooks.models import WebhookEvent

@@ -9,9 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertThrottle
-from blingsync.alerts.services import alert_check
 from blingsync.jobrunner import job_run_now
 from blingsync.models import BlingConnection, JobRun
+from blingsync.operations.alerts.services import alert_check
 from tests.alerts.conftest import link_in, site_path
 
 

@@ -10,11 +10,11 @@ from django.core import mail
 from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertPreference, AlertThrottle
-from blingsync.alerts.services import MAX_ATTEMPTS, alert_message_send, alerts_check_all
 from blingsync.bling.token_store import connection_mark_needs_reconnect
 from blingsync.connection import connection_get
 from blingsync.jobrunner import job_run_now
 from blingsync.models import BlingConnection, JobRun
+from blingsync.operations.alerts.services import MAX_ATTEMPTS, alert_message_send, alerts_check_all
 from tests.alerts.conftest import staff
 
 
@@ -94,7 +94,7 @@ def test_a_message_whose_task_was_lost_is_sent_by_the_periodic_check(
 ):
     # No on-commit execution: the send task is never queued (as if the worker died).
     connection_mark_needs_reconnect(connection=connection_get(), error="x")
-    from blingsync.alerts.services import alert_check
+    from blingsync.operations.alerts.services import alert_check
 
     alert_check(kind=AlertKind.NEEDS_RECONNECT)
     record = AlertMessage.objects.get()

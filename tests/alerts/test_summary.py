@@ -9,9 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertPreference, AlertSettings
-from blingsync.alerts.services import alerts_check_all, daily_summary_send_if_due
 from blingsync.audit import audit_begin, audit_complete, audit_record
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.operations.alerts.services import alerts_check_all, daily_summary_send_if_due
 from products.models import ProductStockState
 from tests.alerts.conftest import link_in, site_path, staff
 

@@ -12,9 +12,9 @@ from django.db import connections
 from django.utils import timezone
 
 from blingsync.alerts.models import AlertKind, AlertMessage
-from blingsync.alerts.services import alert_check
 from blingsync.bling.ratelimit import BLING_TZ
 from blingsync.models import RateLimitBucket
+from blingsync.operations.alerts.services import alert_check
 
 
 @pytest.mark.django_db(transaction=True)

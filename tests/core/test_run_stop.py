@@ -30,8 +30,8 @@ signal.pause()
 def test_ctrl_c_stops_every_process_cleanly_and_exits_0(tmp_path):
     (tmp_path / "supervisor.py").write_text(SUPERVISOR)
     (tmp_path / "Procfile").write_text(
-        f"one: exec {sys.executable} supervisor.py one.done\n"
-        f"two: exec {sys.executable} supervisor.py two.done\n"
+        f"one: {sys.executable} supervisor.py one.done\n"
+        f"two: {sys.executable} supervisor.py two.done\n"
     )
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT)],

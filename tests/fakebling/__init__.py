@@ -13,7 +13,9 @@ allowed query params and body fields are hand-written from Bling's OpenAPI docum
 
 Modules: ``fake`` (the FakeBling facade), ``server`` (HTTP pipeline), ``oauth``, ``products``,
 ``categories``, ``stock``, ``orders``, ``compositions`` (kits), ``company``, ``webhooks``, ``catalog`` (generator),
-``state``, ``errors``, ``validation``, ``routing``.
+``state``, ``errors``, ``validation``, ``routing``; ``sandbox`` grows the fake into the sandbox
+of ``make demo`` (a retailer's catalog, actions that send webhooks, its page and command),
+which tests use too.
 """
 
 from .fake import FakeBling

@@ -5,8 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from typing import Any
 
 from .fake import FakeBling
+
+
+def fake_options(args: argparse.Namespace) -> dict[str, Any]:
+    """FakeBling's options from the command line (this command's and the sandbox's)."""
+    return {
+        "client_id": args.client_id,
+        "client_secret": args.client_secret,
+        "rate_per_second": args.rate or None,
+        "redirect_uri": args.redirect_uri,
+        "port": args.port,
+    }
 
 
 def main() -> None:
@@ -28,14 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
 
-    fake = FakeBling(
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        rate_per_second=args.rate or None,
-        redirect_uri=args.redirect_uri,
-        port=args.port,
-        host=args.host,
-    )
+    fake = FakeBling(**fake_options(args), host=args.host)
     if args.products:
         fake.generate_catalog(
             args.products, args.categories, args.share_without_code, args.share_sold_out, args.seed

@@ -16,7 +16,7 @@ def basic_data(fake: FakeBling, req: Request) -> Response:
         {
             "data": {
                 "id": fake.company_id,
-                "nome": "Loja Teste",
+                "nome": fake.company_name,
                 "cnpj": "00.000.000/0001-91",
                 "email": "loja.teste@example.com",
                 "dataContrato": "2020-01-01",

@@ -125,23 +125,38 @@ def sell(
     **order_fields: Any,
 ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """Add an order and post the stock exits it causes; returns (order, webhook events)."""
+    with fake.lock:
+        order = fake.add_order(items=items, **order_fields)
+        events = exits_post(fake, items, deposit_id=deposit_id)
+    return order, events
+
+
+def exits_post(
+    fake: FakeBling,
+    items: list[tuple[int, float]],
+    *,
+    deposit_id: int | None = None,
+    operacao: str = "S",
+) -> list[tuple[str, dict[str, Any]]]:
+    """Post the stock movements ``items`` cause (``operacao`` S for a sale, E for an entry
+    into the same postings, kits by their ``lancamentoEstoque``), emit their webhooks and
+    each linked virtual kit's ``virtual_stock.updated``; returns the (event, data) sent."""
     from .stock import stock_post
 
     events: list[tuple[str, dict[str, Any]]] = []
     with fake.lock:
-        order = fake.add_order(items=items, **order_fields)
         cat = fake.catalog
         dep = deposit_id or cat.default_deposit_id()
         moved: list[int] = []
         for pid, qty in _postings(cat, items):
-            _posting_id, data = stock_post(fake, pid, dep, "S", qty)
+            _posting_id, data = stock_post(fake, pid, dep, operacao, qty)
             events.append(("stock.updated", data))
             moved.append(pid)
-        events.extend(_virtual_events(fake, moved))
-    for event, data in events:
-        if event != "stock.updated":  # stock_post already emitted those
-            fake.emit_webhook(event, data)
-    return order, events
+        virtual = _virtual_events(fake, moved)
+        events.extend(virtual)
+    for event, data in virtual:  # stock_post already emitted the stock events
+        fake.emit_webhook(event, data)
+    return events
 
 
 def _virtual_events(fake: FakeBling, moved: list[int]) -> list[tuple[str, dict[str, Any]]]:

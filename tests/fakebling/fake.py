@@ -43,6 +43,11 @@ class FakeBling:
         self.company_id = company_id or secrets.token_hex(16)
         self.host = host
         self.port = port
+        self.company_name = "Loja Teste"
+        # The app this fake serves, for the sandbox page's link back (make demo); "" = none.
+        self.app_url = ""
+        # What the sandbox page suggests trying: (what happens, product id); see sandbox.retail.
+        self.showcase: list[tuple[str, int]] = []
         self._defaults = {
             "rate_per_second": rate_per_second,
             "expires_in": expires_in,

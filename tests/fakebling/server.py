@@ -1,7 +1,8 @@
 """HTTP layer of the fake: ThreadingHTTPServer, routing, bearer check, limits, faults, log.
 
 Pipeline of an API call (paths under ``/Api/v3``):
-1. ``/oauth/token`` and ``/oauth/authorize`` go to :mod:`.oauth` (no bearer needed);
+1. ``/oauth/token`` and ``/oauth/authorize`` go to :mod:`.oauth` (no bearer needed); paths
+   under ``/sandbox`` are the sandbox's own page (:mod:`.sandbox.page`), outside the API;
 2. IP block (after >20 token calls/60 s) -> 403 for everything;
 3. bearer check -> 401 ``invalid_token``; ``enable-jwt: 1`` absence is counted;
 4. daily limit, then per-second sliding window -> 429 (rejected calls do NOT enter the
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/Api/v3"
+# The sandbox's own page and controls (make demo): not part of Bling's API, not recorded.
+SANDBOX_PREFIX = "/sandbox"
 ROUTES: list[Route] = [
     *products.ROUTES,
     *categories.ROUTES,
@@ -92,6 +95,10 @@ def dispatch(
     elif path == "/oauth/authorize" and method == "GET":
         status, body, extra = oauth.authorize(fake, query)
         response = Response(status, body, extra)
+    elif full_path == SANDBOX_PREFIX or full_path.startswith(SANDBOX_PREFIX + "/"):
+        from .sandbox import page
+
+        return page.handle(fake, method, full_path, query, headers, raw)
     else:
         response = _api_call(
             fake, method, path, full_path, query, headers, raw, body_json, bad_json
@@ -155,13 +162,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         response = dispatch(self.server.fake, method, url.path, query, headers, raw)
-        payload = (
-            b""
-            if response.body is None
-            else json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-        )
+        if isinstance(response.body, bytes):  # a page of the sandbox, its headers say what
+            payload = response.body
+        elif response.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
         self.send_response(response.status)
-        if response.body is not None:
+        if response.body is not None and "Content-Type" not in response.headers:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         for key, value in response.headers.items():
             self.send_header(key, value)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from blingsync.models import AuditLog, RuntimeSettings
+from products.code_rules import NEEDS_SUBCATEGORY, NO_CATEGORY, NOT_MIRRORED, POLICY_SKIP
 from products.codes import (
     ALREADY_CODED,
     CODED,
@@ -16,7 +17,6 @@ from products.codes import (
     product_code_ensure,
 )
 from products.models import CodeAssignment, CodeCounter
-from products.rules import NEEDS_SUBCATEGORY, NO_CATEGORY, NOT_MIRRORED, POLICY_SKIP
 from tests.products.codes_catalog import prepare
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from products.rules import (
+from products.code_rules import (
     GENERATE,
     NEEDS_SUBCATEGORY,
     NO_CATEGORY,

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from blingsync.audit import audit_begin, audit_record
-from blingsync.dashboard import chart_build, dashboard_daily_changes
 from blingsync.jobrunner import job_run_now
 from blingsync.models import AuditLog, BlingConnection, JobRun, RuntimeSettings
+from blingsync.operations.dashboard import chart_build, dashboard_daily_changes
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

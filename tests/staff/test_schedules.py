@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from blingsync.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
-from blingsync.schedules import SCHEDULES
+from blingsync.operations.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
+from blingsync.operations.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_it_creates_one_schedule_per_kind_with_the_cadence_of_the_spec():
     # Recovery of killed webhook work: a plain task every minute, no JobRun row each time.
     recovery = schedules["blingsync:recovery"]
     assert (recovery.func, recovery.args, recovery.minutes) == (
-        "webhooks.tasks.recovery_tick_task",
+        "blingsync.tasks.recovery_tick_task",
         "",
         1,
     )
@@ -103,7 +103,7 @@ def test_the_recovery_schedule_is_named_by_what_it_does_not_by_its_function(staf
     en = staff_client.get("/admin/django_q/schedule/", HTTP_ACCEPT_LANGUAGE="en").text
     assert "Recuperação de eventos e avaliações de estoque interrompidos" in pt
     assert "Recovery of interrupted events and stock evaluations" in en
-    assert '<td class="field-job_kind">webhooks.tasks.recovery_tick_task</td>' not in pt
+    assert '<td class="field-job_kind">blingsync.tasks.recovery_tick_task</td>' not in pt
 
 
 def test_what_a_schedule_runs_is_read_only_in_the_admin(staff_client):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from blingsync import lease
 from blingsync.models import RuntimeSettings
+from blingsync.recovery import recovery_due, recovery_tick
 from products.models import StockEvaluation
 from tests.fakebling import webhooks as fake_webhooks
 from tests.products.soldout_support import mode_live, tree_mirror
@@ -30,7 +31,6 @@ from webhooks.inbox import webhook_receive
 from webhooks.maintenance import events_purge
 from webhooks.models import WebhookEvent
 from webhooks.processing import event_process
-from webhooks.recovery import recovery_due, recovery_tick
 
 from .conftest import URL
 

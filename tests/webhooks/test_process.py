@@ -266,7 +266,7 @@ def test_paused_mode_stores_events_and_processes_them_after_resume(
 def test_resuming_from_paused_processes_waiting_events_at_once(
     fake_bling, bling_connected, deliver, django_capture_on_commit_callbacks
 ):
-    from blingsync.runtime import mode_set
+    from blingsync.operations.mode import mode_set
 
     tree = tree_mirror(fake_bling)
     RuntimeSettings.load()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django_q.models import Schedule
 
 ALERTS_SCHEDULE = "blingsync:alerts"
-ALERTS_FUNC = "blingsync.alerts.tasks.alerts_periodic_task"
+ALERTS_FUNC = "blingsync.operations.alerts.tasks.alerts_periodic_task"
 ALERTS_MINUTES = 5
 
 

@@ -8,7 +8,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_q.models import Schedule
 
-from blingsync.alerts.schedules import alert_schedules_setup
+from blingsync.operations.alerts.schedules import alert_schedules_setup
 
 JOB_FUNC = "blingsync.tasks.scheduled_job"
 
@@ -41,11 +41,11 @@ SCHEDULES = [
     ScheduleSpec("tokens", 60),
     ScheduleSpec("events", 60),
     # Recovery of events and stock evaluations whose worker died: one indexed query a minute
-    # when idle (webhooks.recovery); retention keeps the hourly `events` job.
+    # when idle (blingsync.recovery, each app's net in its recovery.py); retention keeps the hourly `events` job.
     ScheduleSpec(
         "recovery",
         1,
-        func="webhooks.tasks.recovery_tick_task",
+        func="blingsync.tasks.recovery_tick_task",
         label=_("recuperação de eventos e avaliações de estoque interrompidos"),
     ),
 ]

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from blingsync.models import AuditLog, RuntimeSettings
-from blingsync.runtime import mode_set
+from blingsync.operations.mode import mode_set
 
 
 class Command(BaseCommand):

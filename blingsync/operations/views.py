@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from blingsync.health import health_detail_allowed, health_report
+from blingsync.operations.health import health_detail_allowed, health_report
 
 
 @never_cache

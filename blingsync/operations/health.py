@@ -15,8 +15,9 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from blingsync.bling.ratelimit import ratelimit_state
 from blingsync.models import BlingConnection, JobRun, RuntimeSettings
-from blingsync.status import connection_status, event_counts, queue_backlog
+from blingsync.operations.status import connection_status, event_counts, queue_backlog
 
 
 def _database_ok() -> bool:
@@ -57,7 +58,6 @@ def _last_runs() -> dict[str, Any]:
 
 
 def _bling_calls() -> dict[str, Any]:
-    from blingsync.bling.ratelimit import ratelimit_state
 
     return ratelimit_state()
 

@@ -15,16 +15,15 @@ from typing import Any
 from django.db.models import Q
 
 from blingsync.alerts.models import AlertKind
+from blingsync.alerts.triggers import WRITE_ACTIONS
+from blingsync.bling.ratelimit import BLING_TZ, ratelimit_state
 from blingsync.models import AuditLog, BlingConnection
+from blingsync.operations.dashboard import dashboard_kinds
+from webhooks.models import WebhookEvent
+from webhooks.selectors import signature_failures_count
 
 SIGNATURE_FAILURES_THRESHOLD = 10
 CALL_BUDGET_SHARE = 0.8
-# Changes blingsync writes to Bling (a failed one is a write that did not happen).
-WRITE_ACTIONS = (
-    AuditLog.Action.CODE_ASSIGNED,
-    AuditLog.Action.PRODUCT_DEACTIVATED,
-    AuditLog.Action.PRODUCT_REACTIVATED,
-)
 # The value issue 13 gives `WebhookEvent.ignore_reason` for an event of another company.
 OTHER_COMPANY_REASON = "other_company"
 
@@ -54,7 +53,6 @@ def needs_reconnect_fact() -> AlertFact | None:
 
 
 def signature_failures_fact() -> AlertFact | None:
-    from webhooks.selectors import signature_failures_count
 
     count = signature_failures_count(hours=1)
     if count < SIGNATURE_FAILURES_THRESHOLD:
@@ -65,8 +63,6 @@ def signature_failures_fact() -> AlertFact | None:
 def other_company_events_count(*, since: datetime) -> int:
     """Signed events of a company other than the connected one received since `since` (the
     inbox's own verdict, `ignore_reason="other_company"`)."""
-    from webhooks.models import WebhookEvent
-
     return WebhookEvent.objects.filter(
         received_at__gte=since, signature_valid=True, ignore_reason=OTHER_COMPANY_REASON
     ).count()
@@ -82,8 +78,6 @@ def other_company_fact(*, since: datetime) -> AlertFact | None:
 def schedule_overdue_fact() -> AlertFact | None:
     """Scheduled kinds with no success in three of their intervals, as the dashboard flags
     them (its `dashboard_kinds` decides; nothing is recomputed here)."""
-    from blingsync.dashboard import dashboard_kinds
-
     overdue = [k for k in dashboard_kinds() if k.overdue]
     if not overdue:
         return None
@@ -110,8 +104,6 @@ def schedule_overdue_fact() -> AlertFact | None:
 
 def events_failed_fact(*, since: datetime) -> AlertFact | None:
     """Webhook events whose last attempt (since `since`) failed with no retry left."""
-    from webhooks.models import WebhookEvent
-
     count = WebhookEvent.objects.filter(
         status=WebhookEvent.Status.FAILED,
         next_attempt_at__isnull=True,
@@ -135,7 +127,6 @@ def writes_failed_fact(*, since: datetime) -> AlertFact | None:
 
 
 def call_budget_fact() -> AlertFact | None:
-    from blingsync.bling.ratelimit import BLING_TZ, ratelimit_state
 
     state = ratelimit_state()
     limit = state["day_limit"] or 0

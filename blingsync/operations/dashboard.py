@@ -15,12 +15,20 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.models import Schedule
 
+from blingsync.bling.ratelimit import ratelimit_state
+from blingsync.connection import bling_connect_url
 from blingsync.formatting import duration_format, expires_in_format
 from blingsync.jobrunner import job_kinds_full
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.operations.schedules import SCHEDULES
+from blingsync.operations.status import (
+    connection_status,
+    event_counts,
+    queue_backlog,
+)
 from blingsync.schedule_gate import bling_never_connected
-from blingsync.status import bling_connect_url, connection_status, event_counts, queue_backlog
 from webhooks.selectors import inbox_figures
 
 logger = logging.getLogger(__name__)
@@ -134,10 +142,6 @@ def dashboard_connection() -> ConnectionSummary:
 def dashboard_kinds(*, never_connected: bool = False) -> list[KindSummary]:
     """The last run, the last successful run and the next scheduled run of every job kind.
     While Bling was never connected nothing is "overdue" (the page asks to connect once)."""
-    from django_q.models import Schedule
-
-    from blingsync.schedules import SCHEDULES
-
     names = {spec.name: spec.kind for spec in SCHEDULES}
     schedules = {
         names[s.name]: s for s in Schedule.objects.filter(name__in=names).exclude(repeats=0)
@@ -280,8 +284,6 @@ def dashboard_recent_audit(*, limit: int = 15) -> list[AuditLog]:
 
 def dashboard_bling_calls() -> dict:
     """The shared limiter's state: circuit breaker, throttling after 429s, today's calls."""
-    from blingsync.bling.ratelimit import ratelimit_state
-
     return ratelimit_state()
 
 

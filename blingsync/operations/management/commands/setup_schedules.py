@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from blingsync.schedules import schedules_setup
+from blingsync.operations.schedules import schedules_setup
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from blingsync.deposits import deposits_available
 from blingsync.models import AuditLog, RuntimeSettings
+from blingsync.operations.mode import mode_set
 from blingsync.permissions import CHANGE_MODE, permission_require
-from blingsync.runtime import mode_set
 from blingsync.sweep_cursor import sweep_full_request
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
-"""Category rules: what a category's products get (code prefix, code policy, sold-out
-deactivation). Pure functions of plain data: no ORM, no HTTP (the selectors in
-`products/selectors.py` build the plain data from the database).
+"""Category rules, chiefly the code rules: what a category's products get (code prefix, code
+policy, and the sold-out deactivation setting), and the code format. Pure functions of plain
+data: no ORM, no HTTP (the selectors in `products/selectors.py` build the plain data from the
+database).
 
 Inheritance (SPEC 4, 5.3), each setting on its own, walking from the category up to the root:
 - code policy: the nearest rule that sets one. A parent's "use the subcategory's prefix"

@@ -25,23 +25,25 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
-from blingsync.alerts import selectors
-from blingsync.alerts.content import message_render
-from blingsync.alerts.links import alert_link
 from blingsync.alerts.models import AlertKind, AlertMessage, AlertThrottle
-from blingsync.alerts.recipients import alert_recipients, recipients_by_language
-from blingsync.alerts.selectors import AlertFact
+from blingsync.alerts.triggers import THROTTLE, throttle_sent_recently
+from blingsync.operations.alerts import selectors
+from blingsync.operations.alerts.content import message_render
+from blingsync.operations.alerts.links import alert_link
+from blingsync.operations.alerts.recipients import alert_recipients, recipients_by_language
+from blingsync.operations.alerts.selectors import AlertFact
+from blingsync.operations.alerts.summary import daily_summary_due, daily_summary_facts
+from blingsync.task_queue import task_queue_now
 
 logger = logging.getLogger(__name__)
 
-THROTTLE = timedelta(hours=1)
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15)]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A message still pending this long after it was recorded lost its task (worker killed):
 # the periodic check sends it. One being sent this long belongs to a dead worker.
 LOST_AFTER = timedelta(minutes=2)
 STALE_SENDING = timedelta(minutes=10)
-SEND_TASK = "blingsync.alerts.tasks.alert_send_task"
+SEND_TASK = "blingsync.operations.alerts.tasks.alert_send_task"
 
 Status = AlertMessage.Status
 
@@ -74,11 +76,6 @@ def throttle_window_start(*, kind: str, now: datetime) -> datetime:
     reported then), or an hour back for a kind never sent."""
     last = AlertThrottle.objects.filter(kind=kind).values_list("last_sent_at", flat=True).first()
     return last or now - THROTTLE
-
-
-def throttle_sent_recently(*, kind: str, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return AlertThrottle.objects.filter(kind=kind, last_sent_at__gt=now - THROTTLE).exists()
 
 
 def _throttle_forget(*, kind: str, fingerprint: str) -> None:
@@ -126,11 +123,9 @@ def alert_raise(*, fact: AlertFact, now: datetime | None = None) -> list[AlertMe
 
 
 def _enqueue(message_ids: list[int]) -> None:
-    from django_q.tasks import async_task
-
     for message_id in message_ids:
         try:
-            async_task(SEND_TASK, message_id, task_name=f"alert-message-{message_id}")
+            task_queue_now(func=SEND_TASK, arg=message_id, task_name=f"alert-message-{message_id}")
         except Exception:
             # Recorded as pending: the periodic check sends it.
             logger.exception("could not queue alert message %s", message_id)
@@ -251,7 +246,6 @@ def alert_check(*, kind: str, now: datetime | None = None) -> list[AlertMessage]
 
 
 def daily_summary_send_if_due(*, now: datetime | None = None) -> list[AlertMessage]:
-    from blingsync.alerts.summary import daily_summary_due, daily_summary_facts
 
     now = now or timezone.now()
     day = daily_summary_due(now=now)

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from blingsync.connection import connection_get
@@ -68,14 +67,6 @@ def connection_status() -> ConnectionStatus:
         expires_at=conn.expires_at,
         expires_in_seconds=expires_in,
     )
-
-
-def bling_connect_url() -> str:
-    """The "Conectar ao Bling" view (built with the Bling client), by name when it exists."""
-    try:
-        return reverse("bling-connect")
-    except NoReverseMatch:
-        return "/bling/connect/"
 
 
 def queue_backlog() -> int | None:

@@ -4,7 +4,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from blingsync import dashboard_views
+from blingsync.operations import dashboard_views
 
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),

@@ -1,4 +1,4 @@
-"""The staff dashboard page (thin: the data comes from blingsync.dashboard)."""
+"""The staff dashboard page (thin: the data comes from blingsync.operations.dashboard)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from blingsync.dashboard import dashboard_context
+from blingsync.operations.dashboard import dashboard_context
 from blingsync.permissions import CHANGE_MODE, CONNECT_BLING, job_kind_buttons
 
 

@@ -14,9 +14,9 @@ from django.utils.translation import ngettext
 from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
-from blingsync.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
 from blingsync.models import JobRun
-from blingsync.schedules import JOB_FUNC, SCHEDULES
+from blingsync.operations.alerts.schedules import ALERTS_FUNC, ALERTS_SCHEDULE
+from blingsync.operations.schedules import JOB_FUNC, SCHEDULES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from blingsync.alerts.models import AlertKind
+from blingsync.models import JobRun, RuntimeSettings
+from blingsync.operations.alerts.summary import summary_subject
 
 
 @dataclass
@@ -63,8 +65,6 @@ def _alert_content(kind: str, facts: dict[str, Any]) -> Content:
             action=_("Ver os eventos"),
         )
     if kind == AlertKind.SCHEDULE_OVERDUE:
-        from blingsync.models import JobRun
-
         labels = dict(JobRun.Kind.choices)
         lines = []
         for item in facts.get("kinds", []):
@@ -124,11 +124,8 @@ def _alert_content(kind: str, facts: dict[str, Any]) -> Content:
 def message_render(*, kind: str, facts: dict[str, Any], link: str) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of a message, in the active language."""
     if kind == AlertKind.DAILY_SUMMARY:
-        from blingsync.alerts.summary import summary_subject
-
         subject = summary_subject(facts)
         template = "alerts/email/summary"
-        from blingsync.models import RuntimeSettings
 
         mode = facts.get("mode", "")
         mode_label = (

@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blingsync.alerts.models import AlertSettings
-from blingsync.alerts.selectors import failed_writes_q
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
+from blingsync.operations.alerts.selectors import failed_writes_q
+from products.models import ProductStockState
+from webhooks.models import WebhookEvent
 
 Action = AuditLog.Action
 # Sold-out products kept active because nothing shows they sold (products/soldout_rules.py).
@@ -27,10 +29,6 @@ def summary_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def _names(product_ids: list[int]) -> dict[int, str]:
     """Product names known to blingsync (the stock state mirror), by Bling id."""
-    try:
-        from products.models import ProductStockState
-    except ImportError:
-        return {}
     rows = ProductStockState.objects.filter(bling_product_id__in=product_ids)
     return dict(rows.values_list("bling_product_id", "name"))
 
@@ -56,8 +54,6 @@ def _products(entries: list[AuditLog]) -> list[dict[str, Any]]:
 def daily_summary_facts(*, day: date) -> dict[str, Any]:
     """Yesterday in numbers (JSON): codes assigned, products deactivated and reactivated
     (named), kept for lack of sales evidence, failures, and the mode now."""
-    from webhooks.models import WebhookEvent
-
     start, end = summary_day_bounds(day)
     audit = AuditLog.objects.filter(created_at__gte=start, created_at__lt=end)
     done = audit.filter(outcome=AuditLog.Outcome.OK, dry_run=False)
