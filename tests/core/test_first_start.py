@@ -4,7 +4,7 @@ interval, the dashboard says "conecte o Bling" once, and a tokens run counts not
 from __future__ import annotations
 
 import pytest
-from blingsync.schedules import schedules_setup
+from blingsync.operations.schedules import schedules_setup
 
 from blingsync.jobrunner import job_run_now
 from blingsync.models import JobRun
