@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run demo test lint typecheck format
+# Every install goes through constraints.txt: the transitive dependencies are pinned too, so
+# a fresh clone gets the versions the tests ran with.
+PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
+
+.PHONY: run demo test lint typecheck format constraints
 
 run: $(VENV)/.run-deps
 	./scripts/run.sh
@@ -35,10 +39,21 @@ $(VENV)/.python-ok:
 	$(PY) -m pip install -q --upgrade pip
 	touch $@
 
-$(VENV)/.run-deps: $(VENV)/.python-ok requirements.txt
-	$(PY) -m pip install -q -r requirements.txt
+$(VENV)/.run-deps: $(VENV)/.python-ok requirements.txt constraints.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-deps: $(VENV)/.python-ok requirements.txt requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.dev-deps: $(VENV)/.python-ok requirements.txt requirements-dev.txt constraints.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
+
+# Regenerate constraints.txt from a fresh virtualenv holding requirements-dev.txt (after a
+# change to requirements*.txt; review the diff before committing it).
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install -q --upgrade pip
+	.venv-constraints/bin/python -m pip install -q -r requirements-dev.txt
+	{ sed -n '1,/^# after changing/p' constraints.txt; .venv-constraints/bin/python -m pip freeze; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints

@@ -171,10 +171,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "blingsync.login_lockout.lockout_response"
+# The address a login comes from: the peer, or behind TRUSTED_PROXY_COUNT proxies the one
+# they saw (blingsync/client_address.py); never a header a client can forge.
+AXES_CLIENT_IP_CALLABLE = "blingsync.client_address.client_address"
 # The attempt records keep no form data (a mistyped password may be the real one).
 AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
 
 # --- Security (production behind an HTTPS proxy) ---------------------------------------------
+# How many reverse proxies in front of the app append to X-Forwarded-For (SPEC 6). 0: the
+# peer address is the client's and X-Forwarded-For is ignored (anyone can send it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more (proxies in front).")
 # SECURE_HTTPS=true says the site is served over HTTPS (by a proxy in front of gunicorn).
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
 SESSION_COOKIE_HTTPONLY = True

@@ -221,17 +221,32 @@ def _code_renumber(assignment: CodeAssignment, *, used_number: int | None) -> Co
     if used_number is not None:
         counter_raise_to(prefix=prefix, value=used_number)
     for _attempt in range(5):
+        now = timezone.now()
         try:
             with transaction.atomic():
                 number = _counter_take(prefix)
-                CodeAssignment.objects.filter(pk=assignment.pk).update(
-                    code=code_format(prefix, number),
-                    number=number,
-                    status=Status.RESERVED,
-                    error="",
+                # Only the code we were told is taken, and only while nobody holds a write
+                # claim on it (a PATCH of that code in flight): the record and Bling agree.
+                renumbered = (
+                    CodeAssignment.objects.filter(pk=assignment.pk, code=assignment.code)
+                    .exclude(status=Status.APPLIED)
+                    .filter(Q(write_claimed_until__isnull=True) | Q(write_claimed_until__lt=now))
+                    .update(
+                        code=code_format(prefix, number),
+                        number=number,
+                        status=Status.RESERVED,
+                        error="",
+                    )
                 )
+                if not renumbered:
+                    raise _LostRace  # rolls the counter back: the number is not spent
         except IntegrityError:
             _counter_repair(prefix)
+        except _LostRace:
+            # Renumbered, applied or being written by another process meanwhile: its
+            # current state is the truth (the caller's claim then names the code it holds).
+            assignment.refresh_from_db()
+            return assignment
         else:
             assignment.refresh_from_db()
             return assignment
@@ -410,11 +425,16 @@ def _skip_used_code(item: _Item, users: set[int], *, dry_run: bool, peek: DryRun
     return _Item(target, assignment.code, assignment.number, assignment)
 
 
-def _write_claim(assignment: CodeAssignment) -> bool:
-    """Claim the right to PATCH this assignment's code (conditional UPDATE: one winner)."""
+def _write_claim(assignment: CodeAssignment, *, code: str) -> bool:
+    """Claim the right to PATCH `code` for this assignment (conditional UPDATE: one winner).
+
+    The claim names the code about to be written: if the assignment was renumbered since it
+    was read (a concurrent `_code_renumber`), nothing is claimed and nothing is written, so
+    the record can never say one code while Bling holds another. A held claim also keeps
+    `_code_renumber` off the row until the write's outcome is recorded."""
     now = timezone.now()
     return bool(
-        CodeAssignment.objects.filter(pk=assignment.pk)
+        CodeAssignment.objects.filter(pk=assignment.pk, code=code)
         .exclude(status=Status.APPLIED)
         .filter(Q(write_claimed_until__isnull=True) | Q(write_claimed_until__lt=now))
         .update(write_claimed_until=now + WRITE_CLAIM)
@@ -427,8 +447,9 @@ def _code_write(item: _Item, *, dry_run: bool) -> CodeResult:
     if not dry_run:
         # Only a dry-run peek has no assignment (see `_Item`): a live item always carries one.
         assert item.assignment is not None
-        if not _write_claim(item.assignment):
-            # Another process (a webhook and a sweep at once) is writing it, or just did.
+        if not _write_claim(item.assignment, code=item.code):
+            # Another process (a webhook and a sweep at once) is writing it, or just did, or
+            # renumbered it since we read it (the next pass writes the new code).
             return CodeResult(pid, SKIPPED, item.code, reason=BEING_WRITTEN)
     entry = audit_begin(
         action=AuditLog.Action.CODE_ASSIGNED,

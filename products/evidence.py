@@ -40,6 +40,8 @@ from products.models import SaleLine, StockMovement
 logger = logging.getLogger(__name__)
 
 STOCK_EVENTS = ("stock.created", "stock.updated", "stock.deleted")
+# `operacao` of a stock movement: E entrada, S saída, B balanço (a manual adjustment).
+STOCK_OPERATIONS = ("E", "S", "B")
 VIRTUAL_STOCK_EVENT = "virtual_stock.updated"
 _SITUATIONS_TTL_SECONDS = 300.0
 
@@ -112,7 +114,11 @@ def stock_movement_from_payload(
         operation, quantity = "", None
     else:
         deposit = data.get("deposito") or {}
-        operation = str(data.get("operacao") or "") if event_type != "stock.deleted" else ""
+        # `stock.created` is a movement like any other (a balance done in Bling's stock
+        # screen arrives as one, `operacao` "B"): its `operacao` says what it is. An
+        # operation outside E/S/B ("" included) is "not set": balances only.
+        raw = "" if event_type == "stock.deleted" else str(data.get("operacao") or "")
+        operation = raw.strip().upper() if raw.strip().upper() in STOCK_OPERATIONS else ""
         quantity = data.get("quantidade") if operation else None
     return stock_movement_record(
         product_id=product_id,

@@ -57,7 +57,9 @@ def composition_mirror(*, product: BlingProduct, now: datetime | None = None) ->
     stock_type = structure.stock_type if known_type else StockType.PHYSICAL
     known_posting = structure.posting in tuple(StockPosting)
     posting = structure.posting if known_posting else StockPosting.PRODUCT_ONLY
-    if (stock_type, posting) != (structure.stock_type, structure.posting):
+    # "" is "not set" (real accounts send it): the defaults, silently; a letter we do not
+    # know is worth a warning.
+    if (structure.stock_type and not known_type) or (structure.posting and not known_posting):
         logger.warning(
             "composition %s: unexpected estrutura %s/%s, mirrored as %s/%s",
             product.id,

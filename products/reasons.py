@@ -1,18 +1,26 @@
 """Sentences of the audit reasons of products (codes, counters, rules, sold-out), in the
 reader's language (see `blingsync.audit_reasons`). The facts come from `CodeDecision`
-(`products.code_rules`) and `SoldOutDecision.facts` (`products.soldout_rules`)."""
+(`products.code_rules`) and `SoldOutDecision.facts` (`products.soldout_rules`).
+
+The sold-out rules word nothing themselves: every sentence about a sold-out decision is made
+here, from its rule and facts, whether shown (audit admin, evidence page, CSV, dashboard) in
+the reader's language or stored in Portuguese with the decision (`soldout_reason_stored`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from blingsync.audit_reasons import fmt_day, fmt_list, fmt_moment, fmt_number, reason_register
 
 Data = Mapping[str, Any]
+# The language of the reason text stored with a decision (audit `reason`): staff's.
+STORED_LANGUAGE = "pt-br"
 
 # --- codes ----------------------------------------------------------------------------------
 
@@ -105,10 +113,129 @@ def _rule_attached(data: Data) -> str:
 
 
 # --- sold-out -------------------------------------------------------------------------------
+#
+# Each rule of `products.soldout_rules` has a clause here, made from the facts of its
+# decision (`SoldOutDecision.facts`): lower case, no full stop, so a kit's sentence can quote
+# the clause of a part. The audit reason `soldout.<rule>` is the clause as a sentence.
+
+Clause = Callable[[Data], str]
+_CLAUSES: dict[str, Clause] = {}
+
+
+def _sentence(clause: str) -> str:
+    return clause[:1].upper() + clause[1:] + "."
+
+
+def _soldout_rule(rule: str, label: Any) -> Callable[[Clause], Clause]:
+    """Register the clause of a sold-out rule and its sentence (audit reason
+    `soldout.<rule>`)."""
+
+    def decorator(clause: Clause) -> Clause:
+        def sentence(data: Data) -> str:
+            if "stock" not in data:
+                # Every decision's facts say the stock; a row without it was written before
+                # kits kept their facts: its stored text says more than a sentence from {}.
+                raise KeyError("stock")
+            return _sentence(clause(data))
+
+        _CLAUSES[rule] = clause
+        reason_register(f"soldout.{rule}", label)(sentence)
+        return clause
+
+    return decorator
+
+
+def soldout_clause(*, rule: str, facts: Data) -> str:
+    """The clause of a sold-out decision, in the active language."""
+    return _CLAUSES[rule](facts)
+
+
+def soldout_reason_stored(*, rule: str, facts: Data) -> str:
+    """The sentence of a sold-out decision in Portuguese: the text stored with it (audit
+    `reason`, the product's last reason), the same words the admin renders from its facts."""
+    with translation.override(STORED_LANGUAGE):
+        return _sentence(soldout_clause(rule=rule, facts=facts))
+
+
+def _one(value: Any) -> bool:
+    return Decimal(str(value)) == 1
+
+
+def _units(value: Any) -> str:
+    if _one(value):
+        return _("%(n)s unidade") % {"n": fmt_number(value)}
+    return _("%(n)s unidades") % {"n": fmt_number(value)}
+
+
+def _sold(value: Any) -> str:
+    if _one(value):
+        return _("%(n)s unidade vendida") % {"n": fmt_number(value)}
+    return _("%(n)s unidades vendidas") % {"n": fmt_number(value)}
 
 
 def _stock(data: Data) -> str:
+    if data.get("kit"):
+        return _("saldo disponível do kit %(stock)s") % {"stock": fmt_number(data["stock"])}
     return _("saldo disponível %(stock)s") % {"stock": fmt_number(data["stock"])}
+
+
+def _document(item: Data) -> str:
+    """ "pedido 123", "NF-e nº 45", "NFC-e nº 7"."""
+    number = {"number": item["number"]}
+    if item["doc"] == "order":
+        return _("pedido %(number)s") % number
+    if item["doc"] == "nfe":
+        return _("NF-e nº %(number)s") % number
+    if item["doc"] == "nfce":
+        return _("NFC-e nº %(number)s") % number
+    return f"{item['doc']} nº {item['number']}"
+
+
+def _in_orders(labels: list[str]) -> str:
+    if len(labels) == 1:
+        return _("no pedido %(number)s") % {"number": labels[0]}
+    return _("nos pedidos %(numbers)s") % {"numbers": fmt_list(labels)}
+
+
+def _kit_documents(items: list[Data]) -> str:
+    """A kit's sales as they follow its name: "pedido nº 5", "pedidos nº 5, 6", "NF-e nº 45"."""
+    if all(item["doc"] == "order" for item in items):
+        labels = list(dict.fromkeys(str(item["number"]) for item in items))
+        if len(labels) == 1:
+            return _("pedido nº %(numbers)s") % {"numbers": labels[0]}
+        return _("pedidos nº %(numbers)s") % {"numbers": fmt_list(labels)}
+    return fmt_list(list(dict.fromkeys(_document(item) for item in items)))
+
+
+def _where(data: Data) -> str:
+    """Where it was sold, as it follows "N unidades vendidas": " no pedido 123", " nos
+    pedidos 1, 2", " na NFC-e nº 7", " nos documentos pedido 1, NF-e nº 45", and for a kit's
+    sales ": vendido no kit X (pedido nº 5)" (a space before the product's own sales, a colon
+    before a kit's)."""
+    if "orders" in data:
+        return " " + _in_orders([str(o) for o in data["orders"]])
+    items: list[Data] = data["sales"]
+    texts = []
+    direct = [item for item in items if not item.get("kit")]
+    if direct:
+        if all(item["doc"] == "order" for item in direct):
+            texts.append(_in_orders(list(dict.fromkeys(str(i["number"]) for i in direct))))
+        else:
+            documents = list(dict.fromkeys(_document(item) for item in direct))
+            if len(documents) == 1:
+                texts.append(_("na %(document)s") % {"document": documents[0]})
+            else:
+                texts.append(_("nos documentos %(documents)s") % {"documents": fmt_list(documents)})
+    for kit in dict.fromkeys(item["kit"] for item in items if item.get("kit")):
+        kit_items = [item for item in items if item.get("kit") == kit]
+        texts.append(
+            _("vendido no kit %(kit)s (%(documents)s)")
+            % {"kit": kit, "documents": _kit_documents(kit_items)}
+        )
+    joined = texts[0]
+    for text in texts[1:]:
+        joined = _("%(first)s e %(then)s") % {"first": joined, "then": text}
+    return (" " if direct else ": ") + joined
 
 
 def _anchor(data: Data) -> str:
@@ -120,8 +247,8 @@ def _anchor(data: Data) -> str:
     when = fmt_moment(data["anchor_at"])
     if kind == "entry":
         if data.get("anchor_qty") is not None:
-            return _("desde a última entrada de %(qty)s em %(when)s") % {
-                "qty": fmt_number(data["anchor_qty"]),
+            return _("desde a última entrada de %(units)s em %(when)s") % {
+                "units": _units(data["anchor_qty"]),
                 "when": when,
             }
         return _("desde a última entrada em %(when)s") % {"when": when}
@@ -136,148 +263,235 @@ def _anchor(data: Data) -> str:
     }
 
 
-def _sold_in_orders(data: Data) -> str:
-    return _("%(sold)s vendido(s) nos pedidos %(orders)s") % {
-        "sold": fmt_number(data["sold"]),
-        "orders": fmt_list(data["orders"]),
-    }
-
-
 def _days(data: Data) -> str:
     first, last = fmt_day(data["first_day"]), fmt_day(data["last_day"])
     return first if first == last else _("%(first)s a %(last)s") % {"first": first, "last": last}
 
 
-def _sold_out_by_sales(data: Data) -> str:
+@_soldout_rule("sold_out_by_sales", gettext_lazy("esgotado por vendas"))
+def _soldout_sales(data: Data) -> str:
     return _(
-        "Esgotado por vendas: %(sold)s (%(days)s) %(anchor)s; nenhum balanço manual nem saída "
-        "sem venda depois; %(stock)s."
+        "esgotado por vendas: %(sold)s%(where)s (%(days)s) %(anchor)s; nenhum balanço manual "
+        "nem saída sem venda depois; %(stock)s"
     ) % {
-        "sold": _sold_in_orders(data),
+        "sold": _sold(data["sold"]),
+        "where": _where(data),
         "days": _days(data),
         "anchor": _anchor(data),
         "stock": _stock(data),
     }
 
 
-@reason_register("soldout.sold_out_by_sales", gettext_lazy("esgotado por vendas"))
-def _soldout_sales(data: Data) -> str:
-    return _sold_out_by_sales(data)
-
-
-@reason_register("soldout.grace", gettext_lazy("esgotado: aguardando a carência"))
+@_soldout_rule("grace", gettext_lazy("esgotado: aguardando a carência"))
 def _soldout_grace(data: Data) -> str:
+    postponed = data.get("postponed", "sold_out_by_sales")
     return _(
-        "%(sold_out)s Aguardando a carência de %(minutes)d min (esgotado desde %(since)s, "
-        "inativa a partir de %(until)s)."
+        "%(reason)s; aguardando a carência de %(minutes)d min (esgotado desde %(since)s, "
+        "inativa a partir de %(until)s)"
     ) % {
-        "sold_out": _sold_out_by_sales(data),
+        "reason": _CLAUSES[postponed](data),
         "minutes": int(data["grace_minutes"]),
         "since": fmt_moment(data["sold_out_since"]),
         "until": fmt_moment(data["until"]),
     }
 
 
-@reason_register("soldout.excluded_in_bling", gettext_lazy("excluído no Bling"))
+@_soldout_rule("excluded_in_bling", gettext_lazy("excluído no Bling"))
 def _soldout_excluded(data: Data) -> str:
-    return _("Produto excluído no Bling.")
+    return _("kit excluído no Bling") if data.get("kit") else _("produto excluído no Bling")
 
 
-@reason_register("soldout.in_stock", gettext_lazy("em estoque"))
+@_soldout_rule("in_stock", gettext_lazy("em estoque"))
 def _soldout_in_stock(data: Data) -> str:
-    return _("Em estoque: %(stock)s.") % {"stock": _stock(data)}
+    return _("em estoque: %(stock)s") % {"stock": _stock(data)}
 
 
-@reason_register("soldout.staff_deactivated", gettext_lazy("inativado pela equipe"))
+@_soldout_rule("staff_deactivated", gettext_lazy("inativado pela equipe"))
 def _soldout_staff(data: Data) -> str:
+    if data.get("kit"):
+        return _("kit inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente")
     return _(
-        "Inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente (%(stock)s)."
-    ) % {"stock": _stock(data)}
-
-
-@reason_register("soldout.restocked", gettext_lazy("estoque voltou"))
-def _soldout_restocked(data: Data) -> str:
-    return _(
-        "O blingsync inativou este produto por esgotado e o saldo disponível voltou a %(stock)s."
+        "inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente "
+        "(saldo disponível %(stock)s)"
     ) % {"stock": fmt_number(data["stock"])}
 
 
-@reason_register("soldout.still_sold_out", gettext_lazy("continua esgotado"))
+@_soldout_rule("restocked", gettext_lazy("estoque voltou"))
+def _soldout_restocked(data: Data) -> str:
+    stock = {"stock": fmt_number(data["stock"])}
+    if data.get("kit"):
+        return _("o blingsync inativou este kit e o saldo disponível voltou a %(stock)s") % stock
+    return (
+        _("o blingsync inativou este produto por esgotado e o saldo disponível voltou a %(stock)s")
+        % stock
+    )
+
+
+@_soldout_rule("still_sold_out", gettext_lazy("continua esgotado"))
 def _soldout_still(data: Data) -> str:
-    return _("Inativado pelo blingsync; continua sem saldo disponível (%(stock)s).") % {
+    return _("inativado pelo blingsync; continua sem saldo disponível (%(stock)s)") % {
         "stock": fmt_number(data["stock"])
     }
 
 
-@reason_register("soldout.category_keeps", gettext_lazy("a categoria não inativa"))
+@_soldout_rule("category_keeps", gettext_lazy("a categoria não inativa"))
 def _soldout_category(data: Data) -> str:
-    if not data.get("mirrored", True):
+    if data.get("mirrored") is False:
         return _(
-            "Categoria %(id)s ainda não espelhada do Bling: nada é inativado nela até a próxima "
-            "sincronização de categorias."
+            "categoria %(id)s ainda não espelhada do Bling: nada é inativado nela até a próxima "
+            "sincronização de categorias"
         ) % {"id": data["category_id"]}
-    return _("A regra da categoria “%(category)s” não inativa produtos esgotados.") % {
-        "category": data["category"]
-    }
+    if data.get("category"):
+        return _("a regra da categoria “%(category)s” não inativa produtos esgotados") % {
+            "category": data["category"]
+        }
+    return _("a regra da categoria não inativa produtos esgotados")
 
 
-@reason_register("soldout.has_variations", gettext_lazy("produto com variações"))
+@_soldout_rule("has_variations", gettext_lazy("produto com variações"))
 def _soldout_variations(data: Data) -> str:
-    return _("Produto com variações: cada variação é avaliada por conta própria.")
+    return _("produto com variações: cada variação é avaliada por conta própria")
 
 
-@reason_register("soldout.manual_balance", gettext_lazy("zerado por balanço manual"))
+@_soldout_rule("manual_balance", gettext_lazy("zerado por balanço manual"))
 def _soldout_balance(data: Data) -> str:
     return _(
-        "Zerado por ajuste manual: um balanço em %(when)s deixou o saldo em %(balance)s depois "
-        "do último saldo positivo ou venda; não inativado."
+        "zerado por ajuste manual: balanço (B) em %(when)s deixou o saldo em %(balance)s depois "
+        "do último saldo positivo ou venda; não inativado"
     ) % {"when": fmt_moment(data["balance_at"]), "balance": fmt_number(data["balance"])}
 
 
-@reason_register("soldout.cancelled_only", gettext_lazy("só pedidos cancelados"))
+@_soldout_rule("cancelled_only", gettext_lazy("só pedidos cancelados"))
 def _soldout_cancelled(data: Data) -> str:
+    values = {"anchor": _anchor(data), "stock": _stock(data)}
+    if "orders" in data:
+        return _(
+            "só há pedidos cancelados (%(orders)s) %(anchor)s: cancelados não contam como "
+            "venda; %(stock)s"
+        ) % {**values, "orders": ", ".join(str(o) for o in data["orders"])}
+    documents = dict.fromkeys(
+        f"{_document(item)} {item.get('situation', '')}".strip() for item in data["sales"]
+    )
     return _(
-        "Só há pedidos cancelados (%(orders)s) %(anchor)s: cancelados não contam como venda; "
-        "%(stock)s."
-    ) % {"orders": fmt_list(data["orders"]), "anchor": _anchor(data), "stock": _stock(data)}
+        "só há vendas canceladas ou não autorizadas (%(documents)s) %(anchor)s: cancelados não "
+        "contam como venda; %(stock)s"
+    ) % {**values, "documents": ", ".join(documents)}
 
 
-@reason_register("soldout.never_stocked", gettext_lazy("nunca teve estoque"))
+@_soldout_rule("never_stocked", gettext_lazy("nunca teve estoque"))
 def _soldout_never(data: Data) -> str:
     return _(
-        "Nenhuma venda nem movimento de estoque registrado: o produto nunca teve estoque ou "
-        "zerou sem vendas; %(stock)s."
+        "nenhuma venda nem movimento de estoque registrado: o produto nunca teve estoque ou "
+        "zerou sem vendas; %(stock)s"
     ) % {"stock": _stock(data)}
 
 
-@reason_register("soldout.no_sales", gettext_lazy("zerado sem vendas"))
+@_soldout_rule("no_sales", gettext_lazy("zerado sem vendas"))
 def _soldout_no_sales(data: Data) -> str:
     if data.get("manual_exit") is not None:
         return _(
-            "Nenhuma venda registrada %(anchor)s; saída manual de %(qty)s sem venda; %(stock)s."
-        ) % {"anchor": _anchor(data), "qty": fmt_number(data["manual_exit"]), "stock": _stock(data)}
-    return _("Nenhuma venda registrada %(anchor)s; %(stock)s.") % {
+            "nenhuma venda registrada %(anchor)s; saída manual (S) de %(units)s sem venda; "
+            "%(stock)s"
+        ) % {"anchor": _anchor(data), "units": _units(data["manual_exit"]), "stock": _stock(data)}
+    return _("nenhuma venda registrada %(anchor)s; %(stock)s") % {
         "anchor": _anchor(data),
         "stock": _stock(data),
     }
 
 
-@reason_register("soldout.reactivated_by_hand", gettext_lazy("reativado pela equipe"))
+@_soldout_rule("reactivated_by_hand", gettext_lazy("reativado pela equipe"))
 def _soldout_reactivated(data: Data) -> str:
-    return _(
-        "Reativado depois que o blingsync o inativou em %(when)s: nenhuma venda nova desde "
-        "então, não é inativado de novo; %(stock)s."
-    ) % {"when": fmt_moment(data["deactivated_at"]), "stock": _stock(data)}
+    values = {"when": fmt_moment(data["deactivated_at"]), "stock": _stock(data)}
+    if data.get("kit"):
+        return (
+            _(
+                "kit reativado depois que o blingsync o inativou em %(when)s: nenhuma venda nova das "
+                "peças desde então, não é inativado de novo; %(stock)s"
+            )
+            % values
+        )
+    return (
+        _(
+            "reativado depois que o blingsync o inativou em %(when)s: nenhuma venda nova desde "
+            "então, não é inativado de novo; %(stock)s"
+        )
+        % values
+    )
 
 
-@reason_register("soldout.unexplained_exit", gettext_lazy("saída sem venda"))
+@_soldout_rule("unexplained_exit", gettext_lazy("saída sem venda"))
 def _soldout_unexplained(data: Data) -> str:
     return _(
-        "Saída sem venda: %(exited)s saíram do estoque %(anchor)s, mas só %(sold)s; %(stock)s."
+        "saída sem venda: %(exited)s saíram do estoque %(anchor)s, mas só %(sold)s%(where)s; "
+        "%(stock)s"
     ) % {
-        "exited": fmt_number(data["exited"]),
+        "exited": _units(data["exited"]),
         "anchor": _anchor(data),
-        "sold": _sold_in_orders(data),
+        "sold": _sold(data["sold"]),
+        "where": _where(data),
+        "stock": _stock(data),
+    }
+
+
+# Virtual kits: judged by their parts (`kit_decide`); `parts` lists the parts concerned.
+
+
+def _part(item: Data) -> str:
+    return _("%(label)s (saldo %(stock)s, o kit usa %(qty)s)") % {
+        "label": item["label"],
+        "stock": fmt_number(item["stock"]),
+        "qty": fmt_number(item["qty"]),
+    }
+
+
+def _part_judged(item: Data) -> str:
+    """A part and why its zero was (or was not) reached by sales: the part's own clause."""
+    return _("%(part)s: %(reason)s") % {
+        "part": _part(item),
+        "reason": soldout_clause(rule=item["rule"], facts=item["facts"]),
+    }
+
+
+@_soldout_rule("kit_parts_back", gettext_lazy("kit: as peças voltaram"))
+def _kit_parts_back(data: Data) -> str:
+    return _(
+        "o blingsync inativou este kit (estoque virtual) por falta de peça e todas as peças "
+        "voltaram: %(parts)s"
+    ) % {"parts": ", ".join(_part(item) for item in data["parts"])}
+
+
+@_soldout_rule("kit_part_still_out", gettext_lazy("kit: ainda falta peça"))
+def _kit_part_still_out(data: Data) -> str:
+    missing = ", ".join(_part(item) for item in data["parts"]) or _("saldo do kit %(stock)s") % {
+        "stock": fmt_number(data["stock"])
+    }
+    return _("kit inativado pelo blingsync; ainda falta peça: %(missing)s") % {"missing": missing}
+
+
+@_soldout_rule("kit_without_parts", gettext_lazy("kit sem componentes conhecidos"))
+def _kit_without_parts(data: Data) -> str:
+    return _("kit de estoque virtual sem componentes conhecidos: não inativado; %(stock)s") % {
+        "stock": _stock(data)
+    }
+
+
+@_soldout_rule("kit_part_not_sold", gettext_lazy("kit: nenhuma peça esgotou por vendas"))
+def _kit_part_not_sold(data: Data) -> str:
+    if data.get("judged"):
+        why = "; ".join(_part_judged(item) for item in data["parts"])
+        text = _("nenhuma peça do kit esgotou por vendas (%(why)s)") % {"why": why}
+    else:
+        why = ", ".join(_part(item) for item in data["parts"]) or _("nenhuma peça em falta")
+        text = _("peças com saldo abaixo do que o kit usa, mas nenhuma esgotada (%(why)s)") % {
+            "why": why
+        }
+    return _("%(text)s; %(stock)s") % {"text": text, "stock": _stock(data)}
+
+
+@_soldout_rule("kit_part_sold_out", gettext_lazy("kit esgotado por vendas de peça"))
+def _kit_part_sold_out(data: Data) -> str:
+    return _("kit de estoque virtual esgotado por vendas de peça: %(parts)s; %(stock)s") % {
+        "parts": "; ".join(_part_judged(item) for item in data["parts"]),
         "stock": _stock(data),
     }
 

@@ -164,7 +164,7 @@ def soldout_process(
     for candidate in candidates:
         pid = candidate.product.id
         state = states.get(pid) or ProductStockState(bling_product_id=pid)
-        allows, category_reason, category_facts = _category_allows(candidate.category_id, nodes)
+        allows, category_facts = _category_allows(candidate.category_id, nodes)
         if pid in kits:
             kit_facts = KitFacts(
                 situation=candidate.product.situation,
@@ -172,7 +172,7 @@ def soldout_process(
                 now=now,
                 parts=kit_parts.get(pid, ()),
                 category_allows=allows,
-                category_reason=category_reason,
+                category=category_facts,
                 deactivated_by_blingsync=state.deactivated_by_blingsync,
                 grace_minutes=settings_row.sold_out_grace_minutes,
                 sold_out_since=state.sold_out_since,
@@ -186,7 +186,6 @@ def soldout_process(
             available_stock=candidate.available,
             now=now,
             category_allows=allows,
-            category_reason=category_reason,
             category=category_facts,
             movements=movements.get(pid, ()),
             sales=sales.get(pid, ()),
@@ -341,6 +340,7 @@ def _state_save(item: _Pending, *, now: datetime) -> None:
         "last_verdict": str(decision.verdict),
         "last_rule": str(decision.rule),
         "last_reason": decision.reason,
+        "last_reason_data": decision.facts,
         "last_evaluated_at": now,
         "last_dry_run": False,
     }
@@ -543,24 +543,14 @@ def _kit_parts_load(
     return out
 
 
-def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, str, dict]:
-    """(allowed, why not as text, why not as data)."""
+def _category_allows(category_id: int | None, nodes: dict) -> tuple[bool, dict]:
+    """(allowed, why not as facts: see `SoldOutFacts.category`)."""
     rule = category_rule_effective(category_id=category_id, nodes=nodes)
     if rule.deactivate_when_sold_out:
-        return True, "", {}
+        return True, {}
     if category_id and not rule.known:
-        return (
-            False,
-            f"categoria {category_id} ainda não espelhada do Bling: nada é inativado nela até a "
-            "próxima sincronização de categorias",
-            {"category_id": category_id, "mirrored": False},
-        )
-    source = rule.deactivation_source or "padrão"
-    return (
-        False,
-        f"a regra da categoria “{source}” não inativa produtos esgotados",
-        {"category": source, "mirrored": True},
-    )
+        return False, {"category_id": category_id, "mirrored": False}
+    return False, {"category": rule.deactivation_source or "padrão", "mirrored": True}
 
 
 def products_deactivated_by_blingsync() -> list[int]:

@@ -1,7 +1,9 @@
-"""The sold-out rule of SPEC 5.5 as a pure function: plain data in, a verdict and a reason out.
+"""The sold-out rule of SPEC 5.5 as a pure function: plain data in, a verdict and its facts out.
 
 No ORM and no HTTP here: `products.soldout` gathers the facts (Bling's current product, the
-category rule, the evidence ledger) and applies the verdict.
+category rule, the evidence ledger) and applies the verdict. The rule words nothing: a
+decision is its verdict, its rule and the facts it rests on; the sentences staff read are
+made from those in `products.reasons`, in the reader's language.
 
 The rule, in the words staff read in the admin:
 
@@ -51,9 +53,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from blingsync.bling.types import ProductSituation
+from products.reasons import soldout_reason_stored
 
 ZERO = Decimal(0)
 DEFAULT_TZ = ZoneInfo("America/Sao_Paulo")
@@ -143,8 +147,9 @@ class SoldOutFacts:
     available_stock: Decimal
     now: datetime
     category_allows: bool = True
-    category_reason: str = ""  # why the category keeps it (shown when it does)
-    category: dict = field(default_factory=dict)  # the same as data (decision facts)
+    # Why the category keeps it, as data (shown when it does): {"category": name,
+    # "mirrored": True} or {"category_id": id, "mirrored": False}.
+    category: dict = field(default_factory=dict)
     movements: Sequence[Movement] = ()
     sales: Sequence[Sale] = ()
     deactivated_by_blingsync: bool = False
@@ -164,14 +169,21 @@ class SoldOutFacts:
 
 @dataclass(frozen=True)
 class SoldOutDecision:
+    """A verdict, the rule that gave it and the facts it rests on (JSON-friendly: audit
+    `reason_data`). The rule words nothing: the sentence is made from `rule` and `facts` by
+    the reasons registry (`products.reasons`), in the reader's language."""
+
     verdict: Verdict
     rule: Rule
-    reason: str
     sold_out_since: datetime | None = None  # what to remember for the grace period
     evidence: dict = field(default_factory=dict)  # JSON-friendly summary for the audit log
-    # The facts `reason` is written from, JSON-friendly (audit `reason_data`): the admin
-    # builds the sentence from them in the reader's language (products/reasons.py).
     facts: dict = field(default_factory=dict)
+
+    @cached_property
+    def reason(self) -> str:
+        """The sentence in Portuguese, the text stored with the decision (audit `reason`,
+        the product's last reason): the registry's, so stored and rendered texts match."""
+        return soldout_reason_stored(rule=str(self.rule), facts=self.facts)
 
 
 @dataclass(frozen=True)
@@ -182,100 +194,29 @@ class _Anchor:
     quantity: Decimal | None = None
 
 
-def _num(value: Decimal | None) -> str:
-    """A quantity as staff write it: 3, 2,5 (no trailing zeros)."""
-    if value is None:
-        return "?"
-    normalized = value.normalize()
-    if normalized == normalized.to_integral():
-        return str(int(normalized))
-    return format(normalized, "f").replace(".", ",")
-
-
 def _plain(value: Decimal) -> str:
     """A quantity for data (audit facts, CSV): 2, 2.5, 10 (no trailing zeros, no exponent)."""
     text = format(value.normalize(), "f")
     return text if text != "-0" else "0"
 
 
-def _units(value: Decimal) -> str:
-    return f"{_num(value)} unidade" + ("" if value == 1 else "s")
-
-
-def _sold(value: Decimal) -> str:
-    return f"{_units(value)} vendida" + ("" if value == 1 else "s")
-
-
-def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _moment(value: datetime, tz: tzinfo) -> str:
-    return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
-
-
-def _shown(labels: list[str]) -> str:
-    return ", ".join(labels[:5]) + (f" e mais {len(labels) - 5}" if len(labels) > 5 else "")
-
-
-def _documents(sales: Sequence[Sale]) -> str:
-    """Where it was sold: "no pedido 123", "nos pedidos 1, 2", "na NFC-e nº 7", "nos
-    documentos pedido 1, NF-e nº 45"."""
-    if all(sale.source == "order" for sale in sales):
-        labels = list(dict.fromkeys(sale.label for sale in sales))
-        if len(labels) == 1:
-            return f"no pedido {labels[0]}"
-        return f"nos pedidos {_shown(labels)}"
-    documents = list(dict.fromkeys(sale.document for sale in sales))
-    if len(documents) == 1:
-        return f"na {documents[0]}"
-    return f"nos documentos {_shown(documents)}"
-
-
-def _kit_documents(sales: Sequence[Sale]) -> str:
-    """A kit's sales as they follow its name: "pedido nº 5", "pedidos nº 5, 6", "NF-e nº 45"."""
-    if all(sale.source == "order" for sale in sales):
-        labels = list(dict.fromkeys(sale.label for sale in sales))
-        return f"pedido{'' if len(labels) == 1 else 's'} nº {_shown(labels)}"
-    return _shown(list(dict.fromkeys(sale.document for sale in sales)))
-
-
-def _orders(sales: Sequence[Sale]) -> str:
-    """Where it was sold (`_documents`), and for kits' sales "vendido no kit X (pedido nº 5)"."""
-    texts = []
-    direct = [sale for sale in sales if not sale.kit_name]
-    if direct:
-        texts.append(_documents(direct))
-    for kit in dict.fromkeys(sale.kit_name for sale in sales if sale.kit_name):
-        kit_sales = [sale for sale in sales if sale.kit_name == kit]
-        texts.append(f"vendido no kit {kit} ({_kit_documents(kit_sales)})")
-    return " e ".join(texts)
-
-
-def _sales_facts(sales: Sequence[Sale]) -> dict:
-    """Where it was sold, as audit data: `orders` (their numbers) when every sale is an order
-    of the product itself; else `documents` ("NF-e nº 45", "pedido 7") and `kits`, and no
-    `orders`, so the admin shows the reason written at the time (its sentences name orders
-    only) instead of calling an invoice or a kit's sale an order."""
-    if all(sale.source == "order" and not sale.kit_name for sale in sales):
+def _sales_facts(sales: Sequence[Sale], *, situations: bool = False) -> dict:
+    """Where it was sold, as facts: `orders` (their numbers) when every sale is an order of
+    the product itself (cancelled ones: every sale an order, a kit's too); else `sales`,
+    one item per document: {"doc": "order" | "nfe" | "nfce", "number", "kit"} (and its
+    `situation` for sales that do not count)."""
+    orders_only = all(
+        sale.source == "order" and (situations or not sale.kit_name) for sale in sales
+    )
+    if orders_only:
         return {"orders": list(dict.fromkeys(sale.label for sale in sales))}
-    return {
-        "documents": list(dict.fromkeys(sale.document for sale in sales)),
-        "kits": list(dict.fromkeys(sale.kit_name for sale in sales if sale.kit_name)),
-    }
-
-
-def _orders_after(sales: Sequence[Sale]) -> str:
-    """`_orders` as it follows "N unidades vendidas" (a space, or ": " before a kit's)."""
-    direct = any(not sale.kit_name for sale in sales)
-    return f"{' ' if direct else ': '}{_orders(sales)}"
-
-
-def _not_counted(sales: Sequence[Sale]) -> str:
-    if all(sale.source == "order" for sale in sales):
-        return f"só há pedidos cancelados ({', '.join(s.label for s in sales)})"
-    documents = ", ".join(dict.fromkeys(f"{s.document} {s.situation_name}".strip() for s in sales))
-    return f"só há vendas canceladas ou não autorizadas ({documents})"
+    items: dict[tuple, dict[str, str]] = {}
+    for sale in sales:
+        item = {"doc": sale.source, "number": sale.label, "kit": sale.kit_name}
+        if situations:
+            item["situation"] = sale.situation_name
+        items.setdefault(tuple(item.values()), item)
+    return {"sales": list(items.values())}
 
 
 def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
@@ -289,21 +230,6 @@ def _anchor_of(facts: SoldOutFacts) -> _Anchor | None:
     if observed is not None and (anchor is None or observed > anchor.at):
         anchor = _Anchor(observed, "observed", facts.last_positive_stock)
     return anchor
-
-
-def _anchor_text(anchor: _Anchor | None, tz: tzinfo, unanchored_days: int = 0) -> str:
-    if anchor is None:
-        return (
-            f"nos últimos {unanchored_days} dias (nenhuma entrada nem saldo positivo "
-            "registrado antes)"
-        )
-    when = _moment(anchor.at, tz)
-    if anchor.kind == "entry":
-        qty = f" de {_units(anchor.quantity)}" if anchor.quantity is not None else ""
-        return f"desde a última entrada{qty} em {when}"
-    if anchor.kind == "positive":
-        return f"desde o último saldo positivo ({_num(anchor.balance)}) em {when}"
-    return f"desde o último saldo positivo visto pelo blingsync ({_num(anchor.balance)}) em {when}"
 
 
 def _anchor_facts(anchor: _Anchor | None, unanchored_days: int) -> dict[str, object]:
@@ -368,18 +294,18 @@ def _evidence(
 
 
 def _grace_wait(
-    reason: str,
     since: datetime | None,
     now: datetime,
     grace_minutes: int,
-    tz: tzinfo,
     evidence: dict,
     *,
-    facts: dict | None = None,
+    postponed: Rule,
+    facts: dict,
 ) -> SoldOutDecision | None:
     """WAIT_GRACE while a product sold out `since` is within its grace period, else None.
 
-    `facts` are those of the decision it postpones; the grace period's own are added."""
+    `facts` are those of the decision it postpones (`postponed`); the grace period's own
+    are added."""
     if grace_minutes <= 0:
         return None
     since = since or now
@@ -389,12 +315,11 @@ def _grace_wait(
     return SoldOutDecision(
         Verdict.WAIT_GRACE,
         Rule.GRACE,
-        f"{reason}; aguardando a carência de {grace_minutes} min (esgotado desde "
-        f"{_moment(since, tz)}, inativa a partir de {_moment(until, tz)})",
         since,
         evidence,
         facts={
-            **(facts or {}),
+            **facts,
+            **({"postponed": str(postponed)} if postponed != Rule.SOLD_OUT_BY_SALES else {}),
             "grace_minutes": grace_minutes,
             "sold_out_since": since.isoformat(),
             "until": until.isoformat(),
@@ -410,62 +335,30 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     since = None if in_stock else (facts.sold_out_since or facts.now)
 
     stock_facts = {"stock": _plain(stock)}
+
+    def decided(
+        verdict: Verdict, rule: Rule, when: datetime | None, **more: object
+    ) -> SoldOutDecision:
+        return SoldOutDecision(verdict, rule, when, facts={**stock_facts, **more})
+
     if facts.situation == ProductSituation.EXCLUDED:
-        return SoldOutDecision(
-            Verdict.KEEP, Rule.EXCLUDED, "produto excluído no Bling", since, facts=stock_facts
-        )
+        return decided(Verdict.KEEP, Rule.EXCLUDED, since)
 
     if facts.situation != ProductSituation.ACTIVE:
         if not facts.deactivated_by_blingsync:
-            return SoldOutDecision(
-                Verdict.KEEP,
-                Rule.STAFF_DEACTIVATED,
-                "inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente"
-                f" (saldo disponível {_num(stock)})",
-                since,
-                facts=stock_facts,
-            )
+            return decided(Verdict.KEEP, Rule.STAFF_DEACTIVATED, since)
         if in_stock:
-            return SoldOutDecision(
-                Verdict.REACTIVATE,
-                Rule.RESTOCKED,
-                f"o blingsync inativou este produto por esgotado e o saldo disponível voltou a "
-                f"{_num(stock)}",
-                None,
-                facts=stock_facts,
-            )
-        return SoldOutDecision(
-            Verdict.KEEP,
-            Rule.STILL_SOLD_OUT,
-            f"inativado pelo blingsync; continua sem saldo disponível ({_num(stock)})",
-            since,
-            facts=stock_facts,
-        )
+            return decided(Verdict.REACTIVATE, Rule.RESTOCKED, None)
+        return decided(Verdict.KEEP, Rule.STILL_SOLD_OUT, since)
 
     if in_stock:
-        return SoldOutDecision(
-            Verdict.KEEP,
-            Rule.IN_STOCK,
-            f"em estoque: saldo disponível {_num(stock)}",
-            None,
-            facts=stock_facts,
-        )
+        return decided(Verdict.KEEP, Rule.IN_STOCK, None)
     if not facts.category_allows:
-        reason = facts.category_reason or "a regra da categoria não inativa produtos esgotados"
-        return SoldOutDecision(
-            Verdict.KEEP, Rule.CATEGORY, reason, since, facts={**stock_facts, **facts.category}
-        )
+        return decided(Verdict.KEEP, Rule.CATEGORY, since, **facts.category)
     if facts.has_variations:
-        return SoldOutDecision(
-            Verdict.KEEP,
-            Rule.HAS_VARIATIONS,
-            "produto com variações: cada variação é avaliada por conta própria",
-            since,
-            facts=stock_facts,
-        )
+        return decided(Verdict.KEEP, Rule.HAS_VARIATIONS, since)
 
     anchor = _anchor_of(facts)
-    anchor_text = _anchor_text(anchor, tz, facts.unanchored_days)
     ordered = sorted(facts.movements, key=lambda m: m.at)
     after = [m for m in ordered if anchor is None or m.at > anchor.at]
     sales_since = [s for s in facts.sales if _since(s, anchor, tz)]
@@ -477,7 +370,6 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     # The invoice of a counted order is the same sale: neither counted again nor "cancelled".
     cancelled = [s for s in sales_since if not s.counted and not s.same_sale_as]
     evidence = _evidence(anchor, after, sales_since)
-    stock_text = f"saldo disponível {_num(stock)}"
     # The first movement after the anchor is when the ledger saw it go to zero.
     if after and facts.sold_out_since is None:
         since = after[0].at
@@ -486,54 +378,29 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
 
     base_facts = {**stock_facts, **_anchor_facts(anchor, facts.unanchored_days)}
 
-    def keep(rule: Rule, text: str, **more: object) -> SoldOutDecision:
-        return SoldOutDecision(
-            Verdict.KEEP, rule, text, since, evidence, facts={**base_facts, **more}
-        )
+    def keep(rule: Rule, **more: object) -> SoldOutDecision:
+        return SoldOutDecision(Verdict.KEEP, rule, since, evidence, facts={**base_facts, **more})
 
     balances = [m for m in after if m.operation == "B"]
     if balances:
         last = balances[-1]
         return keep(
             Rule.MANUAL_BALANCE,
-            f"zerado por ajuste manual: balanço (B) em {_moment(last.at, tz)} deixou o saldo em "
-            f"{_num(last.balance)} depois do último saldo positivo ou venda; não inativado",
             balance_at=last.at.isoformat(),
             balance=None if last.balance is None else _plain(last.balance),
         )
     if not counted:
         if cancelled:
-            return keep(
-                Rule.CANCELLED_ONLY,
-                f"{_not_counted(cancelled)} {anchor_text}: cancelados não contam como venda; "
-                f"{stock_text}",
-                **_sales_facts(cancelled),
-            )
+            return keep(Rule.CANCELLED_ONLY, **_sales_facts(cancelled, situations=True))
         if anchor is None and not ordered and not facts.sales:
-            return keep(
-                Rule.NEVER_STOCKED,
-                f"nenhuma venda nem movimento de estoque registrado: o produto nunca teve "
-                f"estoque ou zerou sem vendas; {stock_text}",
-            )
+            return keep(Rule.NEVER_STOCKED)
         exits = [m for m in after if m.operation == "S"]
-        detail = ""
         qty = sum((m.quantity or ZERO for m in exits), ZERO)
-        if exits:
-            detail = f"; saída manual (S) de {_units(qty)} sem venda"
-        return keep(
-            Rule.NO_SALES,
-            f"nenhuma venda registrada {anchor_text}{detail}; {stock_text}",
-            manual_exit=_plain(qty) if exits else None,
-        )
+        return keep(Rule.NO_SALES, manual_exit=_plain(qty) if exits else None)
 
     last_off = facts.last_deactivated_at
     if last_off is not None and not any(_after(s, last_off, tz) for s in counted):
-        return keep(
-            Rule.REACTIVATED_BY_HAND,
-            f"reativado depois que o blingsync o inativou em {_moment(last_off, tz)}: nenhuma "
-            f"venda nova desde então, não é inativado de novo; {stock_text}",
-            deactivated_at=last_off.isoformat(),
-        )
+        return keep(Rule.REACTIVATED_BY_HAND, deactivated_at=last_off.isoformat())
 
     sold = sum((s.quantity for s in counted), ZERO)
     sale_facts = {"sold": _plain(sold), **_sales_facts(counted)}
@@ -541,38 +408,26 @@ def sold_out_decide(facts: SoldOutFacts) -> SoldOutDecision:
     if anchor is not None and anchor.balance is not None:
         exited = max(exited, anchor.balance - stock)
     if exited > sold:
-        return keep(
-            Rule.UNEXPLAINED_EXIT,
-            f"saída sem venda: {_units(exited)} saíram do estoque {anchor_text}, mas só "
-            f"{_sold(sold)}{_orders_after(counted)}; {stock_text}",
-            exited=_plain(exited),
-            **sale_facts,
-        )
+        return keep(Rule.UNEXPLAINED_EXIT, exited=_plain(exited), **sale_facts)
 
-    first_day = counted[0].day
-    sold_text = f"{_sold(sold)}{_orders_after(counted)} ({_day(first_day)}) {anchor_text}"
-    if len({s.day for s in counted}) > 1:
-        sold_text = (
-            f"{_sold(sold)}{_orders_after(counted)} ({_day(first_day)} a "
-            f"{_day(counted[-1].day)}) {anchor_text}"
-        )
-    reason = (
-        f"esgotado por vendas: {sold_text}; nenhum balanço manual nem saída sem venda depois; "
-        f"{stock_text}"
-    )
     sold_facts = {
         **base_facts,
         **sale_facts,
-        "first_day": first_day.isoformat(),
+        "first_day": counted[0].day.isoformat(),
         "last_day": counted[-1].day.isoformat(),
     }
     waiting = _grace_wait(
-        reason, since, facts.now, facts.grace_minutes, tz, evidence, facts=sold_facts
+        since,
+        facts.now,
+        facts.grace_minutes,
+        evidence,
+        postponed=Rule.SOLD_OUT_BY_SALES,
+        facts=sold_facts,
     )
     if waiting is not None:
         return waiting
     return SoldOutDecision(
-        Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, reason, since, evidence, facts=sold_facts
+        Verdict.DEACTIVATE, Rule.SOLD_OUT_BY_SALES, since, evidence, facts=sold_facts
     )
 
 
@@ -600,7 +455,7 @@ class KitFacts:
     now: datetime
     parts: Sequence[KitPart] = ()
     category_allows: bool = True
-    category_reason: str = ""
+    category: dict = field(default_factory=dict)  # as `SoldOutFacts.category`
     deactivated_by_blingsync: bool = False
     grace_minutes: int = 0
     sold_out_since: datetime | None = None
@@ -608,10 +463,17 @@ class KitFacts:
     tz: tzinfo = field(default=DEFAULT_TZ)
 
 
-def _part_text(part: KitPart) -> str:
-    return (
-        f"{part.label} (saldo {_num(part.facts.available_stock)}, o kit usa {_num(part.quantity)})"
-    )
+def _part_facts(part: KitPart, judged: SoldOutDecision | None = None) -> dict:
+    """A part as facts: its name, available stock, what the kit uses of it, and when it was
+    judged, the rule and facts of that judgement."""
+    data: dict[str, object] = {
+        "label": part.label,
+        "stock": _plain(part.facts.available_stock),
+        "qty": _plain(part.quantity),
+    }
+    if judged is not None:
+        data.update(rule=str(judged.rule), facts=judged.facts)
+    return data
 
 
 def _part_judged(part: KitPart) -> SoldOutDecision:
@@ -642,6 +504,8 @@ def kit_decide(facts: KitFacts) -> SoldOutDecision:
     * Inactive and deactivated by blingsync: reactivated when every part is back (each part
       has at least what one kit uses).
     * Excluded, deactivated by staff, in stock, or a category that keeps it: as any product.
+
+    The facts say `kit: True` (the sentences speak of a kit) and list the parts concerned.
     """
     stock = facts.available_stock
     tz = facts.tz
@@ -659,82 +523,67 @@ def kit_decide(facts: KitFacts) -> SoldOutDecision:
             for p in parts
         ]
     }
+    kit_facts = {"kit": True, "stock": _plain(stock)}
 
-    def decision(verdict: Verdict, rule: Rule, text: str, when=since) -> SoldOutDecision:
-        return SoldOutDecision(verdict, rule, text, when, evidence)
+    def decision(
+        verdict: Verdict, rule: Rule, when: datetime | None = since, **more: object
+    ) -> SoldOutDecision:
+        return SoldOutDecision(verdict, rule, when, evidence, facts={**kit_facts, **more})
 
     if facts.situation == ProductSituation.EXCLUDED:
-        return decision(Verdict.KEEP, Rule.EXCLUDED, "kit excluído no Bling")
+        return decision(Verdict.KEEP, Rule.EXCLUDED)
     if facts.situation != ProductSituation.ACTIVE:
         if not facts.deactivated_by_blingsync:
-            return decision(
-                Verdict.KEEP,
-                Rule.STAFF_DEACTIVATED,
-                "kit inativado pela equipe, não pelo blingsync: nunca é reativado automaticamente",
-            )
+            return decision(Verdict.KEEP, Rule.STAFF_DEACTIVATED)
         if parts and not short:
             return decision(
                 Verdict.REACTIVATE,
                 Rule.KIT_PARTS_BACK,
-                "o blingsync inativou este kit (estoque virtual) por falta de peça e todas as "
-                "peças voltaram: " + ", ".join(_part_text(p) for p in parts),
                 None,
+                parts=[_part_facts(p) for p in parts],
             )
         if not parts and in_stock:
-            return decision(
-                Verdict.REACTIVATE,
-                Rule.RESTOCKED,
-                f"o blingsync inativou este kit e o saldo disponível voltou a {_num(stock)}",
-                None,
-            )
-        missing = ", ".join(_part_text(p) for p in short) or f"saldo do kit {_num(stock)}"
+            return decision(Verdict.REACTIVATE, Rule.RESTOCKED, None)
         return decision(
-            Verdict.KEEP,
-            Rule.KIT_PART_STILL_OUT,
-            f"kit inativado pelo blingsync; ainda falta peça: {missing}",
+            Verdict.KEEP, Rule.KIT_PART_STILL_OUT, parts=[_part_facts(p) for p in short]
         )
 
-    stock_text = f"saldo disponível do kit {_num(stock)}"
     if in_stock:
-        return decision(Verdict.KEEP, Rule.IN_STOCK, f"em estoque: {stock_text}", None)
+        return decision(Verdict.KEEP, Rule.IN_STOCK, None)
     if not facts.category_allows:
-        reason = facts.category_reason or "a regra da categoria não inativa produtos esgotados"
-        return decision(Verdict.KEEP, Rule.CATEGORY, reason)
+        return decision(Verdict.KEEP, Rule.CATEGORY, **facts.category)
     if not parts:
-        return decision(
-            Verdict.KEEP,
-            Rule.KIT_WITHOUT_PARTS,
-            f"kit de estoque virtual sem componentes conhecidos: não inativado; {stock_text}",
-        )
+        return decision(Verdict.KEEP, Rule.KIT_WITHOUT_PARTS)
 
     judged = [(p, _part_judged(p)) for p in short if p.facts.available_stock <= ZERO]
     by_sales = [(p, d) for p, d in judged if d.rule == Rule.SOLD_OUT_BY_SALES]
     evidence["kit_parts_judged"] = [
-        {"id": p.product_id, "rule": str(d.rule), "reason": d.reason} for p, d in judged
+        {"id": p.product_id, "rule": str(d.rule), "facts": d.facts} for p, d in judged
     ]
     if not by_sales:
-        if judged:
-            why = "; ".join(f"{_part_text(p)}: {d.reason}" for p, d in judged)
-            text = f"nenhuma peça do kit esgotou por vendas ({why})"
-        else:
-            why = ", ".join(_part_text(p) for p in short) or "nenhuma peça em falta"
-            text = f"peças com saldo abaixo do que o kit usa, mas nenhuma esgotada ({why})"
-        return decision(Verdict.KEEP, Rule.KIT_PART_NOT_SOLD, f"{text}; {stock_text}")
+        return decision(
+            Verdict.KEEP,
+            Rule.KIT_PART_NOT_SOLD,
+            parts=[_part_facts(p, d) for p, d in judged] or [_part_facts(p) for p in short],
+            judged=bool(judged),
+        )
 
     last_off = facts.last_deactivated_at
     if last_off is not None and not any(
         _after(sale, last_off, tz) for p, _d in by_sales for sale in p.facts.sales if sale.counted
     ):
-        return decision(
-            Verdict.KEEP,
-            Rule.REACTIVATED_BY_HAND,
-            f"kit reativado depois que o blingsync o inativou em {_moment(last_off, tz)}: "
-            f"nenhuma venda nova das peças desde então, não é inativado de novo; {stock_text}",
-        )
+        return decision(Verdict.KEEP, Rule.REACTIVATED_BY_HAND, deactivated_at=last_off.isoformat())
 
-    parts_text = "; ".join(f"{_part_text(p)}: {d.reason}" for p, d in by_sales)
-    reason = f"kit de estoque virtual esgotado por vendas de peça: {parts_text}; {stock_text}"
-    waiting = _grace_wait(reason, since, facts.now, facts.grace_minutes, tz, evidence)
+    sold_parts = [_part_facts(p, d) for p, d in by_sales]
+    sold_facts = {**kit_facts, "parts": sold_parts}
+    waiting = _grace_wait(
+        since,
+        facts.now,
+        facts.grace_minutes,
+        evidence,
+        postponed=Rule.KIT_PART_SOLD_OUT,
+        facts=sold_facts,
+    )
     if waiting is not None:
         return waiting
-    return decision(Verdict.DEACTIVATE, Rule.KIT_PART_SOLD_OUT, reason)
+    return decision(Verdict.DEACTIVATE, Rule.KIT_PART_SOLD_OUT, parts=sold_parts)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from blingsync.runtime import run_mode_resolve
-from products.soldout import SoldOutResult, product_stock_evaluate
-from products.stock_evaluations import stock_evaluation_run
+from blingsync.runtime import mode_is_paused
+from products.stock_evaluations import stock_evaluation_request, stock_evaluation_run
 
 
 def stock_evaluation_task(product_id: int) -> str:
@@ -12,9 +11,10 @@ def stock_evaluation_task(product_id: int) -> str:
     return stock_evaluation_run(product_id=product_id)
 
 
-def stock_evaluate_task(product_id: int) -> SoldOutResult:
-    """Re-evaluate one product now (the admin's "reavaliar agora"), in the installation's
-    mode. It does not stop while paused: it never did (the action needs the live
-    permission, and staff asked for it); whether it should is a question for SPEC 5.12."""
-    mode = run_mode_resolve(dry_run=None)
-    return product_stock_evaluate(product_id=product_id, dry_run=mode.dry_run)
+def stock_evaluate_task(product_id: int) -> bool:
+    """What the admin's "reavaliar agora" queued before it asked through the debounce row
+    (kept: django-q stores the dotted path of a queued task). It asks as a stock event does,
+    and nothing while paused."""
+    if mode_is_paused():
+        return False
+    return stock_evaluation_request(product_id=product_id)

@@ -7,7 +7,9 @@ for and went cleanly exits 0 (honcho alone kills after 5 s and exits 130/143, wh
 reports as an error). A process that crashes on its own still ends the others and exits
 non-zero.
 
-Run from the project root by scripts/run.sh; reads `Procfile` and `.env` like honcho.
+Run from the project root by scripts/run.sh, which exports the Procfile's variables (the
+environment first, then `.env`, then the defaults); like `honcho start -e /dev/null`, no
+`.env` is read here (it would override the environment).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 
 import honcho.manager
-from honcho.environ import expand_processes, parse, parse_procfile
+from honcho.environ import expand_processes, parse_procfile
 from honcho.printer import Printer
 
 # What a stop asked for leaves behind: 0, or death by SIGTERM/SIGINT (as a signal or as the
@@ -49,12 +51,10 @@ def main() -> int:
     root = Path.cwd()
     honcho.manager.KILL_WAIT = int(os.environ.get("STOP_TIMEOUT", "30"))
     procfile = parse_procfile((root / "Procfile").read_text())
-    env_file = root / ".env"
-    app_env = parse(env_file.read_text()) if env_file.exists() else {}
     manager = honcho.manager.Manager(Printer(sys.stdout, colour=sys.stdout.isatty()))
     manager._procmgr = _StopLeaderFirst()
     for process in expand_processes(
-        procfile.processes, env=app_env, port=int(os.environ.get("PORT", "8000"))
+        procfile.processes, env={}, port=int(os.environ.get("PORT", "8000"))
     ):
         env = os.environ.copy()
         env.update(process.env)

@@ -16,7 +16,18 @@ fi
 
 # The Procfile names plain `python` and `gunicorn`: use the project virtualenv's.
 export PATH="$PWD/.venv/bin:$PATH"
+# The Procfile's variables: the environment first, then .env, then the defaults (as the
+# settings read theirs). honcho gets no .env of its own (`-e /dev/null` below): it would let
+# .env override the environment.
+dotenv_value() { sed -n "s/^$1=//p" .env | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"; }
+for name in PORT BIND_ADDRESS WEB_CONCURRENCY FORWARDED_ALLOW_IPS; do
+  if [ -z "${!name:-}" ] && [ -n "$(dotenv_value "$name")" ]; then
+    export "$name=$(dotenv_value "$name")"
+  fi
+done
 export PORT="${PORT:-8000}"
+# Loopback only unless told otherwise (BIND_ADDRESS=0.0.0.0 listens on every interface).
+export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1}"
 # One clock in every log line (ours, gunicorn's, django-q's, the process prefixes): the
 # site's TIME_ZONE (from .env or the environment), with its UTC offset.
 TZ=$($PY -c 'import os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blingsync.settings"); from django.conf import settings; print(settings.TIME_ZONE)')
@@ -25,5 +36,5 @@ $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py setup_schedules
 $PY manage.py ensure_admin
-echo "blingsync: admin at http://localhost:${PORT}/admin/  health at http://localhost:${PORT}/health/"
+echo "blingsync: listening on ${BIND_ADDRESS}:${PORT}; admin at http://localhost:${PORT}/admin/  health at http://localhost:${PORT}/health/"
 exec $PY scripts/procs.py

@@ -161,3 +161,13 @@ def _django_cache_cleared():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_situations():
+    """The order-situation names are cached per process: each test reads its fake's."""
+    from products.evidence import order_situations_cache_clear
+
+    order_situations_cache_clear()
+    yield
+    order_situations_cache_clear()

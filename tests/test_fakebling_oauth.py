@@ -27,7 +27,8 @@ def test_code_exchanges_once_and_reuse_revokes(fake: FakeBling) -> None:
     assert first.status_code == 200
     body = first.json()
     assert set(body) == {"access_token", "expires_in", "token_type", "scope", "refresh_token"}
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 21600
+    # "bearer" in lower case, as 2026 responses write it (bling-v3.md 9b).
+    assert body["token_type"] == "bearer" and body["expires_in"] == 21600
     # JWT-looking: three base64url parts, 1.5-2.5 k chars.
     assert body["access_token"].count(".") == 2
     assert 1500 <= len(body["access_token"]) <= 2500

@@ -166,9 +166,12 @@ def test_order_situations_and_company(fake: FakeBling, api: Api) -> None:
         9: "Atendido",
         12: "Cancelado",
         15: "Em andamento",
+        452827: "Enviado ao marketplace",  # the account's own, inheriting "Em aberto"
     }
-    assert all(s["idHerdado"] == 0 and s["cor"].startswith("#") for s in sits)
+    inherited = {s["id"]: s["idHerdado"] for s in sits}
+    assert inherited == {6: 0, 9: 0, 12: 0, 15: 0, 452827: 6}
+    assert all(s["cor"].startswith("#") for s in sits)
     fake.order_situations[24] = "Verificado"
-    assert len(api.get(f"/situacoes/modulos/{vendas['id']}").json()["data"]) == 5
+    assert len(api.get(f"/situacoes/modulos/{vendas['id']}").json()["data"]) == 6
     company = api.get("/empresas/me/dados-basicos").json()["data"]
     assert company["id"] == fake.company_id and company["nome"] == "Loja Teste"

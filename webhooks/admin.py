@@ -123,6 +123,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "signature_valid",
                     "http_status",
                     "remote_addr",
+                    "remote_network",
                     "body_size",
                     "body_sha256",
                     "payload_pretty",

@@ -13,10 +13,13 @@ The first reason that applies wins, in this order:
 - `companyId` not a string -> bad_envelope; a `companyId` other than the connected
   company's -> other_company (decided before anything else about the payload: it means
   the app's webhooks are configured on a second account, whatever that account sends);
+  no `companyId` once a company is connected -> no_company (we cannot tell whose it is);
 - `event`, `version`, `date` of the wrong type, `data` not an object -> bad_envelope;
 - a `version` other than v1 (or none) -> unknown_version; an event we do not handle ->
-  unknown_event; a `date` more than `STALE_AFTER` before reception -> stale (a replay:
-  Bling retries for 3 days, and stored event ids are kept 7);
+  unknown_event; no usable `date` -> no_date; a `date` more than `STALE_AFTER` before
+  reception -> stale (a replay: Bling retries for 3 days, and stored event ids are kept 7);
+  one more than `FUTURE_AFTER` after reception -> future_date (a clock that far off, or a
+  forged date meant to outlive the replay window);
 - a handled event whose `data` carries no usable resource id -> bad_envelope.
 """
 
@@ -49,6 +52,8 @@ HANDLED_EVENTS = frozenset(
 )
 # Bling retries a delivery for up to 3 days: anything older is a replay.
 STALE_AFTER = timedelta(days=4)
+# Clocks drift and Bling's may be ahead of ours, but not by a day.
+FUTURE_AFTER = timedelta(days=1)
 # Deeper JSON is not an envelope of Bling's (a few levels) and would break whoever parses
 # the stored body again (processing, the admin) with a RecursionError.
 MAX_JSON_DEPTH = 64
@@ -220,6 +225,12 @@ def envelope_assess(*, body: bytes, connected_company: str, now: datetime) -> En
             f"evento da empresa {company}, não da conectada ({connected_company})",
             **known,
         )
+    if not company and connected_company:
+        return ignored(
+            Reason.NO_COMPANY,
+            f"evento sem companyId; a empresa conectada é {connected_company}",
+            **known,
+        )
     if _text_field(raw_type, _MAX_EVENT_TYPE) is None:
         return ignored(Reason.BAD_ENVELOPE, "event ausente ou não é um texto", **known)
     version = value.get("version")
@@ -237,7 +248,18 @@ def envelope_assess(*, body: bytes, connected_company: str, now: datetime) -> En
         return ignored(Reason.UNKNOWN_VERSION, f"versão do payload {shown}", **known)
     if event_type not in HANDLED_EVENTS:
         return ignored(Reason.UNKNOWN_EVENT, f"evento {event_type} não tratado", **known)
-    if event_date is not None and now - event_date > STALE_AFTER:
+    if event_date is None:
+        shown = storable(date.strip())[:40] if isinstance(date, str) and date.strip() else ""
+        detail = f"data do evento ilegível ({shown})" if shown else "evento sem data"
+        return ignored(Reason.NO_DATE, detail, **known)
+    if event_date - now > FUTURE_AFTER:
+        return ignored(
+            Reason.FUTURE_DATE,
+            f"data do evento {event_date:%Y-%m-%d %H:%M} UTC, mais de "
+            f"{FUTURE_AFTER.days} dia depois do recebimento",
+            **known,
+        )
+    if now - event_date > STALE_AFTER:
         return ignored(
             Reason.STALE,
             f"data do evento {event_date:%Y-%m-%d %H:%M} UTC, mais de "

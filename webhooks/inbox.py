@@ -8,9 +8,10 @@ the answer must not depend on processing. Rules (SPEC 5.6):
   trusted, so only metadata is kept (time, remote address, size, sha256 of the body, its
   first 512 bytes, a few headers: at most 2 KB a row, purged after 48 hours), with no event
   id (a forged copy must never block the real event with the same id), never processed.
-  Past a few rows from one address in a minute, a refusal is only counted on the latest
-  row (`repeats`, see `refusal_fold`), so a flood neither fills the disk nor writes to the
-  database for each request;
+  Past a few rows from one network (an IPv4 address, an IPv6 /64) in a minute, a refusal
+  is only counted on the latest row (`repeats`, see `refusal_fold`), so a flood neither
+  fills the disk nor writes to the database for each request; the signature-failure alert
+  check is queued at most once a minute (`alert_pace`), not once per stored refusal;
 - signed but not JSON (or not UTF-8) -> 400, recorded with its body;
 - any other signed body -> 200. `envelope.envelope_assess` decides: an envelope we cannot
   use (no eventId, unknown version or event, wrong types, another company, a replayed old
@@ -42,6 +43,7 @@ from django.utils import timezone
 
 from blingsync.alerts.triggers import alert_other_company_event, alert_signature_failure
 from blingsync.models import BlingConnection
+from webhooks.alert_pace import refusal_alert_claim
 from webhooks.envelope import Envelope, NotJson, body_key, envelope_assess, storable
 from webhooks.models import WebhookEvent
 from webhooks.queueing import (
@@ -49,7 +51,7 @@ from webhooks.queueing import (
     event_enqueue,
     event_enqueue_in_transaction,
 )
-from webhooks.refusal_fold import refusal_fold
+from webhooks.refusal_fold import refusal_fold, refusal_network
 from webhooks.signature import SIGNATURE_HEADER, signature_is_valid
 
 logger = logging.getLogger(__name__)
@@ -155,9 +157,10 @@ def _record_untrusted(
     error: str,
 ) -> WebhookEvent | None:
     """Metadata of an unsigned, badly signed or oversized request (at most 2 KB a row); past
-    a few a minute from one address, only counted (`refusal_fold`): then None."""
+    a few a minute from one network, only counted (`refusal_fold`): then None."""
+    network = refusal_network(remote_addr)
     try:
-        if refusal_fold(remote_addr=remote_addr, now=timezone.now()):
+        if refusal_fold(network=network, now=timezone.now()):
             return None
     except Exception as exc:  # noqa: BLE001 - the answer must not depend on storing
         logger.warning("could not fold a refusal: %s", type(exc).__name__)
@@ -169,6 +172,7 @@ def _record_untrusted(
         "body_size": len(body),
         "body_sha256": hashlib.sha256(body).hexdigest(),
         "last_error": error,
+        "remote_network": network,
     }
     head = _bytes_cut(_text(body[:REFUSED_HEAD_BYTES]), REFUSED_HEAD_BYTES)
     return _store_refusal(
@@ -291,8 +295,9 @@ def webhook_receive(
             remote_addr=remote_addr,
             error="assinatura ausente" if missing else "assinatura inválida",
         )
-        if event:
-            # A folded refusal (a flood, already past the alert's threshold) costs nothing more.
+        if event and refusal_alert_claim(now=event.received_at):
+            # A folded refusal (a flood) costs nothing more, and a stored one queues the
+            # alert check only when none was queued in the last minute.
             alert_signature_failure()
         logger.log(
             logging.WARNING if event else logging.DEBUG,

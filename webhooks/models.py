@@ -6,6 +6,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class InboxClaim(models.Model):
+    """A moment the inbox claims by conditional UPDATE, one row per `name`, so that processes
+    agree on "at most once a minute" (e.g. queueing the signature-failure alert check)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()  # internal bookkeeping: not in the admin, no role needs it
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WebhookEvent(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pendente")
@@ -24,6 +38,9 @@ class WebhookEvent(models.Model):
         UNKNOWN_VERSION = "unknown_version", _("versão desconhecida")
         NO_EVENT_ID = "no_event_id", _("sem eventId")
         BAD_ENVELOPE = "bad_envelope", _("envelope inválido")
+        FUTURE_DATE = "future_date", _("data no futuro")
+        NO_DATE = "no_date", _("sem data")
+        NO_COMPANY = "no_company", _("sem companyId")
 
     # Null for requests refused before their id could be trusted (bad signature, bad JSON):
     # a forged copy must never block the real event with the same id.
@@ -36,6 +53,10 @@ class WebhookEvent(models.Model):
     body = models.TextField(_("corpo"), blank=True)
     headers = models.JSONField(_("cabeçalhos"), default=dict, blank=True)
     remote_addr = models.GenericIPAddressField(_("endereço remoto"), null=True, blank=True)
+    # The sending network of a refused request (its IPv4 address, its IPv6 /64): refusals
+    # are folded per network (`refusal_fold`), so one host with many IPv6 addresses is one
+    # sender.
+    remote_network = models.CharField(_("rede remota"), max_length=50, blank=True)
     signature_valid = models.BooleanField(_("assinatura válida"), default=False)
     http_status = models.PositiveSmallIntegerField(_("resposta HTTP"), default=200)
     status = models.CharField(
@@ -87,6 +108,11 @@ class WebhookEvent(models.Model):
             models.Index(
                 fields=["remote_addr", "received_at"],
                 name="webhooks_event_refused_idx",
+                condition=models.Q(signature_valid=False),
+            ),
+            models.Index(
+                fields=["remote_network", "received_at"],
+                name="webhooks_event_refnet_idx",
                 condition=models.Q(signature_valid=False),
             ),
         ]

@@ -102,6 +102,8 @@ def inbox_figures(*, days: int = 7, refused_hours: int = 48, top: int = 5) -> In
         .order_by("-day")
     )
     figures.refused_per_day = [(r["day"], r["n"]) for r in per_day]
-    sources = refused.values("remote_addr").annotate(n=weight).order_by("-n")[:top]
-    figures.refused_sources = [(r["remote_addr"] or "—", r["n"]) for r in sources]
+    # Per sending network (an IPv4 address, an IPv6 /64): one host's many IPv6 addresses
+    # are one source.
+    sources = refused.values("remote_network").annotate(n=weight).order_by("-n")[:top]
+    figures.refused_sources = [(r["remote_network"] or "—", r["n"]) for r in sources]
     return figures

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from blingsync.client_address import client_address
 from webhooks.inbox import webhook_receive
 
 _ANSWERS = {
@@ -26,6 +27,6 @@ def bling_webhook(request: HttpRequest) -> JsonResponse:
     # raise (and answer 400) past DATA_UPLOAD_MAX_MEMORY_SIZE instead of the 413 we record.
     body = request.read(settings.WEBHOOK_MAX_BODY_BYTES + 1)
     status, _event = webhook_receive(
-        body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR")
+        body=body, headers=dict(request.headers), remote_addr=client_address(request)
     )
     return JsonResponse({"status": _ANSWERS.get(status, "error")}, status=status)

@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from blingsync.admin.spreadsheet_cells import spreadsheet_cell_neutralise
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label
 from blingsync.models import AuditLog
 from blingsync.run_details import detail_value_text
@@ -93,7 +94,7 @@ def audit_csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield "\ufeff"
         for row in audit_csv_rows(queryset):
-            yield writer.writerow(row)
+            yield writer.writerow([spreadsheet_cell_neutralise(cell) for cell in row])
 
     response = StreamingHttpResponse(
         lines(),

@@ -122,8 +122,8 @@ def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct
         id=int(item["id"]),
         name=str(item.get("nome") or ""),
         code=str(item.get("codigo") or ""),
-        situation=str(item.get("situacao") or ""),
-        format=str(item.get("formato") or ""),
+        situation=_letter(item.get("situacao")),
+        format=_letter(item.get("formato")),
         parent_id=parent,
         category_id=_id_of(item.get("categoria")),
         available_stock=available,
@@ -132,9 +132,19 @@ def _product(item: dict[str, Any], parent_id: int | None = None) -> BlingProduct
     )
 
 
+def _letter(value: Any) -> str:
+    """A one-letter enum field (`situacao`, `formato`, `tipoEstoque`, ...) as its upper-case
+    letter; "" when not set. Real accounts send "" (and null) for "not set" in fields whose
+    documented enum has no such value (bling-v3.md 9b): never an error."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return ""
+    return str(value).strip().upper()
+
+
 def _structure(value: Any) -> ProductStructure | None:
     """`estrutura` (ProdutosEstruturaDTO: tipoEstoque F|V, lancamentoEstoque A|M|P,
-    componentes[{produto.id, quantidade}]); None when absent or not an object."""
+    componentes[{produto.id, quantidade}]); None when absent or not an object. Products that
+    are not compositions carry it too, with "" in both enums and no parts (not set)."""
     if not isinstance(value, dict):
         return None
     parts = []
@@ -145,8 +155,8 @@ def _structure(value: Any) -> ProductStructure | None:
                 StructurePart(product_id=product_id, quantity=_decimal(comp.get("quantidade")))
             )
     return ProductStructure(
-        stock_type=str(value.get("tipoEstoque") or "").strip().upper(),
-        posting=str(value.get("lancamentoEstoque") or "").strip().upper(),
+        stock_type=_letter(value.get("tipoEstoque")),
+        posting=_letter(value.get("lancamentoEstoque")),
         parts=tuple(parts),
     )
 
@@ -504,10 +514,32 @@ def orders_iter(
             seen.add(order_id)
             yield OrderSummary(
                 id=order_id,
-                number=str(item.get("numero") or ""),
+                number=_document_number(item.get("numero")),
                 date=_date(item.get("data")),
                 situation_id=_id_of(item.get("situacao")),
             )
+
+
+def _document_number(value: Any) -> str:
+    """An order's `numero` as text: marketplace orders carry 16-digit numbers
+    (2000009257357562, past a 32-bit integer), so it is never narrowed to an int column; a
+    number written as a float (2000009257357562.0) loses no digit."""
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _situation_value(value: Any) -> int | None:
+    """`situacao.valor` (0 em aberto, 1 atendido, 2 cancelado, ...); None when not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def order_get(*, order_id: int) -> Order:
@@ -524,16 +556,13 @@ def order_get(*, order_id: int) -> Order:
     )
     raw_situation = item.get("situacao")
     situation = raw_situation if isinstance(raw_situation, dict) else {}
-    value = situation.get("valor")
     return Order(
         id=int(item.get("id") or order_id),
-        number=str(item.get("numero") or ""),
+        number=_document_number(item.get("numero")),
         date=_date(item.get("data")),
         situation_id=_id_of(situation),
         items=items,
-        situation_value=int(value)
-        if isinstance(value, int) and not isinstance(value, bool)
-        else None,
+        situation_value=_situation_value(situation.get("valor")),
         invoice_id=_id_of(item.get("notaFiscal")),
         store_number=str(item.get("numeroLoja") or ""),
     )

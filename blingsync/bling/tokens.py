@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,8 +79,8 @@ class AccessToken:
     different ciphertext means someone stored a newer pair)."""
 
     connection_id: int
-    token: str
-    ciphertext: str
+    token: str = field(repr=False)  # never in a repr (logs, tracebacks)
+    ciphertext: str = field(repr=False)
     expires_at: datetime | None
 
 

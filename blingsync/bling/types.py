@@ -195,7 +195,10 @@ class Company:
 
 @dataclass(frozen=True)
 class TokenBundle:
-    access_token: str
-    refresh_token: str
+    """A token pair as Bling issued it. The tokens never appear in a repr (a log line, a
+    traceback's locals, a debugger): `repr=False`."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     expires_at: datetime
     scope: str = ""

@@ -2,8 +2,9 @@
 and every decision taken on it ("why was this product deactivated?").
 
 The ledger is read-only here: it is what Bling told blingsync. Staff can ask for a product to
-be evaluated again (queued, never inside the request) and can take a product away from
-automatic reactivation.
+be evaluated again (as a stock event asks: through its debounce row, never while paused) and
+can take a product away from automatic reactivation. Reasons are sentences made from the
+decision's rule and facts (`products.reasons`) in the reader's language.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -24,15 +24,16 @@ from django.utils.translation import ngettext
 
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit import audit_record
-from blingsync.audit_reasons import audit_reason_text
+from blingsync.audit_reasons import audit_reason_text, reason_sentence
 from blingsync.bling.weblinks import bling_product_html, bling_product_url
-from blingsync.models import AuditLog
+from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
-from blingsync.task_queue import task_queue_now
+from blingsync.runtime import mode_is_paused
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
 from products.product_names import product_name_html, product_names_annotate
 from products.soldout import EVIDENCE_WINDOW
+from products.stock_evaluations import stock_evaluation_request
 
 _EVIDENCE_ROWS = 30
 _AUDIT_ACTIONS = (
@@ -176,7 +177,7 @@ class ProductStockStateAdmin(admin.ModelAdmin):
                 "fields": [
                     "last_verdict",
                     "last_rule",
-                    "last_reason",
+                    "last_reason_display",
                     "last_evaluated_at",
                     "available_stock",
                     "sold_out_since",
@@ -213,8 +214,12 @@ class ProductStockStateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("motivo"))
     def reason_short(self, obj: ProductStockState) -> str:
-        text = obj.last_reason
+        text = _state_reason(obj)
         return text if len(text) <= 90 else text[:89] + "…"
+
+    @admin.display(description=_("motivo da última decisão"))
+    def last_reason_display(self, obj: ProductStockState) -> str:
+        return _state_reason(obj) or "—"
 
     @admin.display(description=_("decisões (auditoria)"))
     def decisions_table(self, obj: ProductStockState) -> str:
@@ -315,28 +320,34 @@ class ProductStockStateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reavaliar agora (na fila)"), permissions=["evaluate"])
     def evaluate_again(self, request: HttpRequest, queryset: QuerySet[ProductStockState]) -> None:
+        """Ask for an evaluation as a stock event does (`stock_evaluation_request`): through
+        the product's debounce row, evaluated when its window passes, and nothing at all
+        while blingsync is paused."""
         # A re-evaluation may deactivate or reactivate the product in Bling: a live run.
         permission_require(request, RUN_LIVE)
-
+        if mode_is_paused():
+            self.message_user(
+                request,
+                _(
+                    "O blingsync está pausado: nenhum produto foi reavaliado nem posto na fila. "
+                    "Mude o modo para reavaliar."
+                ),
+                messages.WARNING,
+            )
+            return
         ids = list(queryset.values_list("bling_product_id", flat=True))
         for pid in ids:
-            # A def, not a lambda, so mypy can type it; the default binds this loop's pid.
-            def enqueue(pid: int = pid) -> None:
-                task_queue_now(
-                    func="products.tasks.stock_evaluate_task",
-                    arg=pid,
-                    task_name=f"stock-evaluate-{pid}",
-                )
-
-            transaction.on_commit(enqueue)
+            stock_evaluation_request(product_id=pid)
         self.message_user(
             request,
             ngettext(
-                "%(n)d produto enviado para reavaliação.",
-                "%(n)d produtos enviados para reavaliação.",
+                "%(n)d produto na fila de reavaliação (avaliado em até %(seconds)d s, como um "
+                "evento de estoque).",
+                "%(n)d produtos na fila de reavaliação (avaliados em até %(seconds)d s, como "
+                "um evento de estoque).",
                 len(ids),
             )
-            % {"n": len(ids)},
+            % {"n": len(ids), "seconds": RuntimeSettings.load().stock_debounce_seconds},
             messages.SUCCESS,
         )
 
@@ -377,6 +388,16 @@ class ProductStockStateAdmin(admin.ModelAdmin):
             % {"n": changed},
             messages.SUCCESS,
         )
+
+
+def _state_reason(state: ProductStockState) -> str:
+    """The last decision's reason in the reader's language, made from its rule and facts;
+    the text stored at the time for a state written before the facts were kept."""
+    if state.last_rule and state.last_reason_data:
+        sentence = reason_sentence(rule=f"soldout.{state.last_rule}", data=state.last_reason_data)
+        if sentence:
+            return sentence
+    return state.last_reason
 
 
 def _with_kit_sales(rows: list[tuple], product_id: int) -> list[tuple]:

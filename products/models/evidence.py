@@ -200,7 +200,10 @@ class ProductStockState(models.Model):
         _("última decisão"), max_length=12, choices=Verdict.choices, blank=True
     )
     last_rule = models.CharField(_("regra aplicada"), max_length=30, blank=True)
+    # The sentence in Portuguese as written at the time; the admin shows the one made from
+    # `last_rule` and `last_reason_data` (the decision's facts) in the reader's language.
     last_reason = models.TextField(_("motivo da última decisão"), blank=True)
+    last_reason_data = models.JSONField(_("dados do motivo"), default=dict, blank=True)
     last_evaluated_at = models.DateTimeField(_("avaliado em"), null=True, blank=True)
     last_dry_run = models.BooleanField(_("última avaliação em simulação"), default=False)
 

@@ -19,7 +19,7 @@ from blingsync.models import AuditLog, JobRun, RateLimitBucket, RuntimeSettings
 from blingsync.operations.alerts.services import alerts_check_all
 from tests.alerts.conftest import link_in, site_path
 from tests.fakebling import webhooks as fake_webhooks
-from webhooks.models import WebhookEvent
+from webhooks.models import InboxClaim, WebhookEvent
 from webhooks.processing import event_process
 
 URL = "/webhooks/bling/"
@@ -66,6 +66,9 @@ def test_the_tenth_bad_signature_in_an_hour_raises_the_alert(
         assert run_after_commit(_post, client, fake_bling, signature="bad").status_code == 401
     assert mail.outbox == []
 
+    # The check is queued at most once a minute (the first refusal's ran): a minute later,
+    # the next refusal queues it again and it finds ten.
+    InboxClaim.objects.update(claimed_at=timezone.now() - timedelta(seconds=61))
     assert run_after_commit(_post, client, fake_bling, signature="bad").status_code == 401
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["gestora@loja.example"]
@@ -79,6 +82,18 @@ def test_the_tenth_bad_signature_in_an_hour_raises_the_alert(
 
     page = _follow(client, manager, mail.outbox[0])
     assert "assinatura inválida" in page or "401" in page
+
+
+def test_ten_bad_signatures_within_a_minute_are_raised_by_the_periodic_check(
+    fake_bling, manager, client, run_after_commit
+):
+    for _ in range(10):  # one alert check queued (the first refusal's): it found one
+        run_after_commit(_post, client, fake_bling, signature="bad")
+    assert mail.outbox == []
+
+    run_after_commit(alerts_check_all)  # the periodic check is the net
+
+    assert len(mail.outbox) == 1 and "10" in mail.outbox[0].subject
 
 
 def test_signature_failures_spread_over_more_than_an_hour_raise_nothing(

@@ -16,7 +16,16 @@ from . import compositions, invoices, oauth, webhooks
 from .errors import too_many_requests
 from .products import new_record
 from .server import API_PREFIX, make_server
-from .state import ORDER_SITUATION_VALUES, Catalog, Recorded, TokenCall, now_str
+from .state import (
+    ACCOUNT_SITUATION_ID,
+    ORDER_NUMBER_START,
+    ORDER_SITUATION_VALUES,
+    Catalog,
+    Recorded,
+    TokenCall,
+    bling_number,
+    now_str,
+)
 from .stock import STOCK_FILTER_DEFAULT, apply_balance
 
 log = logging.getLogger(__name__)
@@ -327,16 +336,22 @@ class FakeBling:
     def add_order(
         self,
         items: list[tuple[int, float]],
-        situacao_id: int = 9,
+        situacao_id: int = ACCOUNT_SITUATION_ID,
         data: str | None = None,
         numero: int | None = None,
         data_alteracao: str | None = None,
         id: int | None = None,  # noqa: A002
         situacao_valor: int | None = None,
         numero_loja: str = "",
+        nota_fiscal_id: int = 0,
     ) -> dict[str, Any]:
         """Add a sales order; ``data`` is "YYYY-MM-DD" (today by default). Stock is not moved.
-        ``situacao.valor`` follows the situation (ORDER_SITUATION_VALUES) unless given."""
+        ``situacao.valor`` follows the situation (ORDER_SITUATION_VALUES) unless given.
+
+        Shaped as real accounts send orders (bling-v3.md 9b): the situation is by default
+        the account's own (ACCOUNT_SITUATION_ID, ``valor`` 0 "em aberto") even with
+        ``dataSaida`` set; ``numero`` has 16 digits; ``dataPrevista`` is "0000-00-00";
+        whole totals are integers; ``nota_fiscal_id`` sets ``notaFiscal.id`` (0: none)."""
         with self.lock:
             oid = self.catalog.allocate("order", id)
             day = data or dt.date.today().isoformat()
@@ -361,14 +376,16 @@ class FakeBling:
                         "naturezaOperacao": {"id": 0},
                     }
                 )
-            total = round(sum(i["valor"] * i["quantidade"] for i in itens), 2)
+            total = bling_number(round(sum(i["valor"] * i["quantidade"] for i in itens), 2))
             order = {
                 "id": oid,
-                "numero": numero if numero is not None else len(self.catalog.orders) + 1,
+                "numero": numero
+                if numero is not None
+                else ORDER_NUMBER_START + len(self.catalog.orders),
                 "numeroLoja": numero_loja,
                 "data": day,
                 "dataSaida": day,
-                "dataPrevista": day,
+                "dataPrevista": "0000-00-00",
                 "totalProdutos": total,
                 "total": total,
                 "contato": {
@@ -384,13 +401,14 @@ class FakeBling:
                     else ORDER_SITUATION_VALUES.get(situacao_id, 0),
                 },
                 "loja": {"id": 0, "unidadeNegocio": {"id": 0}},
+                "categoria": {"id": 0},  # zero ids mean "none" (bling-v3.md 9b)
                 "vendedor": {"id": 0},
                 "numeroPedidoCompra": "",
                 "outrasDespesas": 0,
                 "observacoes": "",
                 "observacoesInternas": "",
                 "itens": itens,
-                "notaFiscal": {"id": 0},
+                "notaFiscal": {"id": nota_fiscal_id},
                 "dataAlteracao": data_alteracao or now_str(),
             }
             self.catalog.orders[oid] = order
@@ -451,13 +469,17 @@ class FakeBling:
         with self.lock:
             fisico, virtual = self.catalog.totals(product_id)
             deposits = [
-                {"id": dep, "saldoFisico": bal["fisico"], "saldoVirtual": bal["virtual"]}
+                {
+                    "id": dep,
+                    "saldoFisico": bling_number(bal["fisico"]),
+                    "saldoVirtual": bling_number(bal["virtual"]),
+                }
                 for dep, bal in sorted(self.catalog.balances.get(product_id, {}).items())
             ]
             return {
                 "produto": {"id": product_id},
-                "saldoFisicoTotal": fisico,
-                "saldoVirtualTotal": virtual,
+                "saldoFisicoTotal": bling_number(fisico),
+                "saldoVirtualTotal": bling_number(virtual),
                 "vinculoComplexo": vinculo_complexo,
                 "depositos": deposits,
             }

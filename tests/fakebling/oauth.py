@@ -103,7 +103,7 @@ def new_token_pair(fake: FakeBling, family: str, jwt: bool) -> dict[str, Any]:
     return {
         "access_token": access,
         "expires_in": fake.expires_in,
-        "token_type": "Bearer",
+        "token_type": "bearer",  # lower case in 2026 responses (bling-v3.md 9b)
         "scope": SCOPE,
         "refresh_token": refresh,
     }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, envelope, not_found
 from .routing import Request, Response, Route, page
-from .state import SALES_MODULE_ID, SITUATION_COLORS
+from .state import SALES_MODULE_ID, SITUATION_COLORS, SITUATION_INHERITS
 from .validation import DATE_FMT, DATETIME_FMT, PAGINATION, Param
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def module_situations(fake: FakeBling, req: Request) -> Response:
                 {
                     "id": sid,
                     "nome": name,
-                    "idHerdado": 0,
+                    "idHerdado": SITUATION_INHERITS.get(sid, 0),
                     "cor": SITUATION_COLORS.get(sid, "#888888"),
                 }
                 for sid, name in sorted(sits.items())

@@ -3,6 +3,10 @@
 Shapes follow bling-v3.md 4.1-4.3: list items carry no ``categoria`` and only
 ``estoque.saldoVirtualTotal``; variations are list items of their own with ``idProdutoPai``;
 the detail adds ``categoria``, full ``estoque`` and ``variacoes[].variacao.produtoPai``.
+As real accounts do (bling-v3.md 9b), a detail carries ``estrutura`` with empty strings when
+the product is not a composition, ``actionEstoque`` "", ``dataValidade`` "0000-00-00",
+``unidade`` "Un", ``dimensoes.unidadeMedida`` 1 and zero ids for "none"; whole balances are
+integers; products with ``situacao`` "E" (excluded) are listed under ``criterio=5``.
 
 Fake choices (real behaviour UNCONFIRMED): results are ordered by id; ``criterio=1`` (the
 default, "últimos incluídos") returns every product not excluded; ``filtroSaldoEstoque``
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import empty_body, field, not_found, validation_error
 from .routing import Request, Response, Route, page
-from .state import now_str
+from .state import bling_number, now_str
 from .stock import stock_filter_of, stock_passes
 from .validation import DATETIME_FMT, PAGINATION, Field, Param, validate_body
 
@@ -115,8 +119,11 @@ DETAIL_DEFAULTS: dict[str, Any] = {
     "formato": "S",
     "descricaoCurta": "",
     "imagemURL": "",
-    "dataValidade": "",
-    "unidade": "UN",
+    # As real accounts send them (bling-v3.md 9b): no date is "0000-00-00", the unit "Un",
+    # an unset enum "".
+    "dataValidade": "0000-00-00",
+    "unidade": "Un",
+    "actionEstoque": "",
     "pesoLiquido": 0.0,
     "pesoBruto": 0.0,
     "volumes": 1,
@@ -134,6 +141,21 @@ DETAIL_DEFAULTS: dict[str, Any] = {
     "artigoPerigoso": False,
 }
 ESTOQUE_DEFAULTS = {"minimo": 0, "maximo": 0, "crossdocking": 0, "localizacao": ""}
+# Objects of a fresh product's detail as real accounts send them (bling-v3.md 9b): zero ids
+# mean "none", `dimensoes.unidadeMedida` is the integer 1.
+OBJECT_DEFAULTS: dict[str, Any] = {
+    "dimensoes": {"largura": 0, "altura": 0, "profundidade": 0, "unidadeMedida": 1},
+    "fornecedor": {
+        "id": 0,
+        "contato": {"id": 0, "nome": ""},
+        "codigo": "",
+        "precoCusto": 0,
+        "precoCompra": 0,
+    },
+    "linhaProduto": {"id": 0},
+}
+# `estrutura` of a product that is not a composition: present, with empty strings.
+EMPTY_STRUCTURE: dict[str, Any] = {"tipoEstoque": "", "lancamentoEstoque": "", "componentes": []}
 LIST_FIELDS = (
     "id",
     "idProdutoPai",
@@ -150,7 +172,11 @@ LIST_FIELDS = (
 def new_record(pid: int, **values: Any) -> dict[str, Any]:
     """A stored product record (Bling field names plus idProdutoPai/dataInclusao/dataAlteracao)."""
     stamp = now_str()
-    rec: dict[str, Any] = {"id": pid, **copy.deepcopy(DETAIL_DEFAULTS)}
+    rec: dict[str, Any] = {
+        "id": pid,
+        **copy.deepcopy(DETAIL_DEFAULTS),
+        **copy.deepcopy(OBJECT_DEFAULTS),
+    }
     rec.update(
         {
             "categoria": {"id": 0},
@@ -170,7 +196,7 @@ def list_item(fake: FakeBling, prod: dict[str, Any]) -> dict[str, Any]:
     if not prod.get("idProdutoPai"):
         item.pop("idProdutoPai", None)
     _, virtual = fake.catalog.totals(prod["id"])
-    item["estoque"] = {"saldoVirtualTotal": virtual}
+    item["estoque"] = {"saldoVirtualTotal": bling_number(virtual)}
     item["descricaoCurta"] = prod["descricaoCurta"]
     item["imagemURL"] = prod["imagemURL"]
     return item
@@ -189,7 +215,9 @@ def detail(
         out.pop("idProdutoPai", None)
     out["categoria"] = {"id": cat.category_of(prod)}
     _, virtual = cat.totals(prod["id"])
-    out["estoque"] = {**prod["estoque"], "saldoVirtualTotal": virtual}
+    out["estoque"] = {**prod["estoque"], "saldoVirtualTotal": bling_number(virtual)}
+    if not out.get("estrutura"):
+        out["estrutura"] = copy.deepcopy(EMPTY_STRUCTURE)
     if prod.get("variacao"):
         out["variacao"] = {
             **prod["variacao"],

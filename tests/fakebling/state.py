@@ -22,16 +22,37 @@ POSTING_ID_START = 12_000_000_001
 INVOICE_ID_START = 30_000_000_001
 
 SALES_MODULE_ID = 98310
+# A situation of the account's own (real accounts: marketplace orders sit in one such as
+# 452827 with `valor` 0, "em aberto", even after the goods left and the invoice exists:
+# bling-v3.md 9b). The default situation of the fake's orders.
+ACCOUNT_SITUATION_ID = 452827
 DEFAULT_ORDER_SITUATIONS: dict[int, str] = {
     6: "Em aberto",
     9: "Atendido",
     12: "Cancelado",
     15: "Em andamento",
+    ACCOUNT_SITUATION_ID: "Enviado ao marketplace",
 }
-SITUATION_COLORS: dict[int, str] = {6: "#E9DC40", 9: "#3FB57A", 12: "#F21D1D", 15: "#2B9FD9"}
+SITUATION_COLORS: dict[int, str] = {
+    6: "#E9DC40",
+    9: "#3FB57A",
+    12: "#F21D1D",
+    15: "#2B9FD9",
+    ACCOUNT_SITUATION_ID: "#8E44AD",
+}
+# A situation of the account's own inherits one of Bling's (`idHerdado`): here "Em aberto".
+SITUATION_INHERITS: dict[int, int] = {ACCOUNT_SITUATION_ID: 6}
 # `situacao.valor` of an order in those situations (0 em aberto, 1 atendido, 2 cancelado,
 # 3 em andamento: the fake's reading; Bling's own table is UNCONFIRMED).
-ORDER_SITUATION_VALUES: dict[int, int] = {6: 0, 9: 1, 12: 2, 15: 3}
+ORDER_SITUATION_VALUES: dict[int, int] = {6: 0, 9: 1, 12: 2, 15: 3, ACCOUNT_SITUATION_ID: 0}
+# Marketplace orders carry 16-digit numbers (larger than a 32-bit integer): the fake's
+# orders are numbered from here.
+ORDER_NUMBER_START = 2_000_009_257_357_562
+
+
+def bling_number(value: float) -> int | float:
+    """A quantity as Bling writes it: whole numbers as integers (``"saldoFisicoTotal":6``)."""
+    return int(value) if float(value).is_integer() else value
 
 
 def now_str() -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import field, not_found, validation_error
 from .routing import Request, Response, Route, page
+from .state import bling_number
 from .validation import PAGINATION, Field, Param, validate_body
 
 if TYPE_CHECKING:
@@ -94,14 +95,18 @@ def balances(fake: FakeBling, req: Request) -> Response:
         if not stock_passes(fisico, stock_filter_of(fake, req.params)):
             continue
         deps = [
-            {"id": dep_id, "saldoFisico": bal["fisico"], "saldoVirtual": bal["virtual"]}
+            {
+                "id": dep_id,
+                "saldoFisico": bling_number(bal["fisico"]),
+                "saldoVirtual": bling_number(bal["virtual"]),
+            }
             for dep_id, bal in sorted(cat.balances.get(prod["id"], {}).items())
         ]
         out.append(
             {
                 "produto": {"id": prod["id"], "codigo": prod["codigo"]},
-                "saldoFisicoTotal": fisico,
-                "saldoVirtualTotal": virtual,
+                "saldoFisicoTotal": bling_number(fisico),
+                "saldoVirtualTotal": bling_number(virtual),
                 "depositos": deps,
             }
         )
@@ -119,8 +124,8 @@ def balances_in_deposit(fake: FakeBling, req: Request) -> Response:
             out.append(
                 {
                     "produto": {"id": prod["id"], "codigo": prod["codigo"]},
-                    "saldoFisicoTotal": fisico,
-                    "saldoVirtualTotal": virtual,
+                    "saldoFisicoTotal": bling_number(fisico),
+                    "saldoVirtualTotal": bling_number(virtual),
                 }
             )
     return Response(200, {"data": out})
@@ -154,8 +159,12 @@ def stock_post(
     quantidade: float,
     body: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Post one movement (caller holds the lock), emit its ``stock.updated``; returns the
-    posting id and the webhook's ``data``."""
+    """Post one movement (caller holds the lock), emit its webhook; returns the posting id
+    and the webhook's ``data``.
+
+    A balance (``operacao`` "B", done in Bling's stock screen) arrives as ``stock.created``
+    in real accounts, entries and exits as ``stock.updated`` (bling-v3.md 9b); whole
+    balances are integers."""
     cat = fake.catalog
     qty = float(quantidade)
     bal = cat.balances.setdefault(pid, {}).setdefault(dep_id, {"fisico": 0.0, "virtual": 0.0})
@@ -178,16 +187,21 @@ def stock_post(
         "produto": {"id": pid},
         "deposito": {
             "id": dep_id,
-            "saldoFisico": bal["fisico"],
-            "saldoVirtual": bal["virtual"],
+            "saldoFisico": bling_number(bal["fisico"]),
+            "saldoVirtual": bling_number(bal["virtual"]),
         },
         "operacao": operacao,
-        "quantidade": quantidade,
-        "saldoFisicoTotal": fisico_total,
-        "saldoVirtualTotal": virtual_total,
+        "quantidade": bling_number(float(quantidade)),
+        "saldoFisicoTotal": bling_number(fisico_total),
+        "saldoVirtualTotal": bling_number(virtual_total),
     }
-    fake.emit_webhook("stock.updated", data)
+    fake.emit_webhook(stock_event_of(operacao), data)
     return posting_id, data
+
+
+def stock_event_of(operacao: str) -> str:
+    """The webhook a movement arrives as: a balance ("B") as ``stock.created``."""
+    return "stock.created" if operacao == "B" else "stock.updated"
 
 
 def deposit_item(dep: dict[str, Any]) -> dict[str, Any]:

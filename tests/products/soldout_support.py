@@ -21,6 +21,7 @@ from blingsync.models import RuntimeSettings
 from products.category_sync import categories_sync
 from products.evidence import order_record, stock_movement_from_payload
 from tests.fakebling import FakeBling
+from tests.fakebling.stock import stock_event_of
 
 _minutes = itertools.count()
 
@@ -77,7 +78,8 @@ def stock_posting(
     at: datetime | None = None,
     deposit_id: int | None = None,
 ) -> None:
-    """A stock posting in Bling (E entry, S exit, B balance) and its stock.updated webhook."""
+    """A stock posting in Bling (E entry, S exit, B balance) and its webhook (`stock.created`
+    for a balance, `stock.updated` otherwise)."""
     with fake.lock:
         dep = deposit_id or fake.catalog.default_deposit_id()
         bal = fake.catalog.balances.setdefault(product_id, {}).setdefault(
@@ -97,7 +99,7 @@ def stock_posting(
             "saldoVirtualTotal": virtual_total,
         }
     stock_movement_from_payload(
-        event_type="stock.updated",
+        event_type=stock_event_of(operation),  # a balance (B) arrives as stock.created
         data=data,
         occurred_at=at or moment(),
         event_id=str(uuid.uuid4()),

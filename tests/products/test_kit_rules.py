@@ -212,20 +212,32 @@ def test_a_part_zeroed_by_hand_is_named_in_the_kept_reason():
 
 
 @pytest.mark.parametrize(
-    "sales,shown",
+    "sales,shown,english",
     [
-        ([kit_sale(71, 2, "4")], "vendido no kit Kit Upgrade (pedido nº 71)"),
-        ([replace(sale(45, 2, "4"), source="nfce")], "na NFC-e nº 45"),
+        (
+            [kit_sale(71, 2, "4")],
+            "vendido no kit Kit Upgrade (pedido nº 71)",
+            "sold in kit Kit Upgrade (order no. 71)",
+        ),
+        ([replace(sale(45, 2, "4"), source="nfce")], "na NFC-e nº 45", "on NFC-e no. 45"),
     ],
 )
-def test_the_admin_never_calls_a_kits_or_an_invoices_sale_an_order(sales, shown):
-    """The admin's sentences name orders only: for a kit's or an invoice's sale the facts
-    carry the documents instead, and the admin shows the reason written at the time."""
+def test_the_admin_never_calls_a_kits_or_an_invoices_sale_an_order(sales, shown, english):
+    """A kit's or an invoice's sale is named as such in the facts, and the admin renders
+    from them the same sentence the decision stored, in the reader's language."""
+    import json
+
+    from django.utils import translation
+
     from blingsync.audit_reasons import reason_sentence
 
     decision = sold_out_decide(
         facts(movements=[entry(1, "4", "4"), exit_(2, "4", "0")], sales=sales)
     )
     assert decision.rule == Rule.SOLD_OUT_BY_SALES and shown in decision.reason
-    assert "orders" not in decision.facts and decision.facts["documents"]
-    assert reason_sentence(rule=f"soldout.{decision.rule}", data=decision.facts) == ""
+    assert "orders" not in decision.facts and decision.facts["sales"]
+    data = json.loads(json.dumps(decision.facts))  # as stored
+    with translation.override("pt-br"):
+        assert reason_sentence(rule=f"soldout.{decision.rule}", data=data) == decision.reason
+    with translation.override("en"):
+        assert english in reason_sentence(rule=f"soldout.{decision.rule}", data=data)

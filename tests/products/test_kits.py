@@ -167,7 +167,7 @@ def test_a_virtual_kit_whose_part_was_sold_out_by_sales_is_deactivated_then_reac
     assert fake_bling.products[shop.memory]["situacao"] == "I"
     assert fake_bling.products[upgrade]["situacao"] == "I"
     entry = AuditLog.objects.get(action="product_deactivated", bling_product_id=upgrade)
-    assert "kit de estoque virtual esgotado por vendas de peça" in entry.reason
+    assert "Kit de estoque virtual esgotado por vendas de peça" in entry.reason
     assert "Memória DDR4 8GB (saldo 0, o kit usa 2)" in entry.reason
     assert ProductStockState.objects.get(bling_product_id=upgrade).deactivated_by_blingsync
 

@@ -172,7 +172,7 @@ CASES = [
         facts(
             sales=[sale(1, 3, "1")],
             category_allows=False,
-            category_reason='categoria "Notebook" não inativa produtos esgotados',
+            category={"category": "Notebook", "mirrored": True},
         ),
         Verdict.KEEP,
         Rule.CATEGORY,
@@ -264,7 +264,7 @@ def test_the_reason_names_the_evidence() -> None:
     decision = sold_out_decide(
         facts(movements=[entry(2, "3", "3"), exit_(3, "3", "0")], sales=[sale(123, 3, "3")])
     )
-    assert decision.reason.startswith("esgotado por vendas: 3 unidades vendidas no pedido 123")
+    assert decision.reason.startswith("Esgotado por vendas: 3 unidades vendidas no pedido 123")
     assert "desde a última entrada de 3 unidades em 02/11/2026 10:00" in decision.reason
     assert decision.evidence["sales"][0]["order"] == "123"
 

@@ -186,9 +186,10 @@ def test_sold_out_reasons_are_sentences_from_their_facts():
         pt = reason_sentence(rule=f"soldout.{decision.rule}", data=data)
     with translation.override("en"):
         en = reason_sentence(rule=f"soldout.{decision.rule}", data=data)
-    assert pt.startswith("Esgotado por vendas: 2 vendido(s) nos pedidos 1007 (08/03/2026)")
-    assert "desde a última entrada de 2 em 05/03/2026" in pt
-    assert en.startswith("Sold out by sales: 2 sold in orders 1007")
+    assert pt.startswith("Esgotado por vendas: 2 unidades vendidas no pedido 1007 (08/03/2026)")
+    assert "desde a última entrada de 2 unidades em 05/03/2026" in pt
+    assert pt == decision.reason  # the text stored with the decision is the same sentence
+    assert en.startswith("Sold out by sales: 2 units sold in order 1007 (03/08/2026)")
     assert "available stock 0" in en
 
 
@@ -325,10 +326,13 @@ def test_a_webhook_evaluation_names_the_product_and_says_why_in_both_languages(
     assert entry.reason_data["orders"] == [number] and entry.reason_data["sold"] == "2"
     with translation.override("pt-br"):
         assert audit_reason_text(entry).startswith(
-            f"Esgotado por vendas: 2 vendido(s) nos pedidos {number}"
+            f"Esgotado por vendas: 2 unidades vendidas no pedido {number}"
         )
+        assert audit_reason_text(entry) == entry.reason  # stored and rendered read the same
     with translation.override("en"):
-        assert audit_reason_text(entry).startswith(f"Sold out by sales: 2 sold in orders {number}")
+        assert audit_reason_text(entry).startswith(
+            f"Sold out by sales: 2 units sold in order {number}"
+        )
     # the evidence page names the product and opens it in Bling
     from products.models import ProductStockState
 

@@ -24,6 +24,7 @@ from products.models import (
     CodeAssignment,
     CodeCounter,
     ProductStockState,
+    StockEvaluation,
 )
 from tests.staff.test_runtime_settings_admin import form_data
 from webhooks.models import WebhookEvent
@@ -95,6 +96,9 @@ def snapshot(w: dict) -> dict[str, Any]:
         "events": sorted(WebhookEvent.objects.values_list("pk", "status", "attempts")),
         "stock_states": sorted(
             ProductStockState.objects.values_list("pk", "deactivated_by_blingsync")
+        ),
+        "stock_evaluations": sorted(
+            StockEvaluation.objects.values_list("bling_product_id", "requests")
         ),
         "connection": (conn.company_id, conn.access_token_encrypted, conn.status),
     }
@@ -243,7 +247,8 @@ ROWS = [
             c, w
         ),
         {MANAGEMENT},
-        lambda b, a, r: r.status_code == 302,
+        # asked as a stock event asks: the product's debounce row
+        lambda b, a, r: a["stock_evaluations"] == [(77, 1)] and b["stock_evaluations"] == [],
     ),
     Row(
         "stop reactivation action",

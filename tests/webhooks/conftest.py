@@ -32,3 +32,32 @@ def post_webhook(client, fake_bling):
         return client.post(URL, data=raw, content_type="application/json", **headers)
 
     return post
+
+
+@pytest.fixture
+def deliver(post_webhook, django_capture_on_commit_callbacks):
+    """`deliver(event, data)`: POST a signed delivery, run what it queued, return its row."""
+    from webhooks.models import WebhookEvent
+
+    def send(event: str, data: dict, **kwargs) -> WebhookEvent:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_webhook(event, data, **kwargs)
+        assert response.status_code == 200
+        event_row = WebhookEvent.objects.order_by("-pk").first()
+        assert event_row is not None
+        event_row.refresh_from_db()
+        return event_row
+
+    return send
+
+
+@pytest.fixture
+def live(fake_bling, bling_connected):
+    """Connected, live, no stock debounce, the sold-out tests' category tree mirrored."""
+    from blingsync.models import RuntimeSettings
+    from tests.products.soldout_support import mode_live, tree_mirror
+
+    tree = tree_mirror(fake_bling)
+    mode_live()
+    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
+    return tree

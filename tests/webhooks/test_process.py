@@ -26,19 +26,6 @@ pytestmark = pytest.mark.django_db
 Status = WebhookEvent.Status
 
 
-@pytest.fixture
-def deliver(post_webhook, django_capture_on_commit_callbacks):
-    """Deliver one signed event and run what the receiver queued; returns the stored row."""
-
-    def send(event: str, data: dict, **kwargs) -> WebhookEvent:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = post_webhook(event, data, **kwargs)
-        assert response.status_code == 200
-        return WebhookEvent.objects.order_by("-pk").first()
-
-    return send
-
-
 def _debounce(seconds: int) -> None:
     RuntimeSettings.load()
     RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=seconds)

@@ -9,36 +9,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from blingsync.models import BlingConnection, JobRun, RuntimeSettings
+from blingsync.models import BlingConnection, JobRun
 from products.models import ProductStockState, SaleLine, StockEvaluation, StockMovement
 from products.stock_evaluations import stock_evaluations_run_due
-from tests.products.soldout_support import mode_live, moment, stock_posting, tree_mirror
+from tests.products.soldout_support import moment, stock_posting
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
 Status = WebhookEvent.Status
-
-
-@pytest.fixture
-def deliver(post_webhook, django_capture_on_commit_callbacks):
-    def send(event: str, data: dict, **kwargs) -> WebhookEvent:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = post_webhook(event, data, **kwargs)
-        assert response.status_code == 200
-        event_row = WebhookEvent.objects.order_by("-pk").first()
-        event_row.refresh_from_db()
-        return event_row
-
-    return send
-
-
-@pytest.fixture
-def live(fake_bling, bling_connected):
-    tree = tree_mirror(fake_bling)
-    mode_live()
-    RuntimeSettings.objects.filter(pk=1).update(stock_debounce_seconds=0)
-    return tree
 
 
 def stocked(fake, category_id, code: str, quantity: float, **fields) -> int:

@@ -1,17 +1,25 @@
-"""`python manage.py ensure_admin`: create (or update) a staff superuser from ADMIN_USER /
-ADMIN_PASSWORD, or say how to create one."""
+"""`python manage.py ensure_admin`: create a superuser from ADMIN_USER / ADMIN_PASSWORD (run
+by `make run` on every start), or say how to create one.
+
+The password goes through Django's password validators (AUTH_PASSWORD_VALIDATORS): a weak
+one is refused with the validators' messages and nothing is created. A user that already
+exists is left as it is: its password is never reset (a password changed in the admin
+survives the next `make run`)."""
 
 from __future__ import annotations
 
 import os
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
-    help = "Create a staff superuser from ADMIN_USER and ADMIN_PASSWORD when they are set."
+    help = _("Cria um superusuário a partir de ADMIN_USER e ADMIN_PASSWORD, quando definidos.")
 
     def handle(self, *args, **options) -> None:
         username = os.environ.get("ADMIN_USER", "").strip()
@@ -20,17 +28,45 @@ class Command(BaseCommand):
         if not username or not password:
             if not user_model.objects.filter(is_staff=True).exists():
                 self.stdout.write(
-                    "No staff user yet. Create one with `ADMIN_USER=name ADMIN_PASSWORD=secret "
-                    "make run` or `.venv/bin/python manage.py createsuperuser`."
+                    _(
+                        "Ainda não há usuário da equipe. Crie um com `ADMIN_USER=nome "
+                        "ADMIN_PASSWORD=senha make run` ou `.venv/bin/python manage.py "
+                        "createsuperuser`."
+                    )
                 )
             return
-        user, created = user_model.objects.get_or_create(username=username)
-        user.is_staff = True
-        user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        # It is a superuser (every permission), not a plain staff user: say so.
-        message = (
-            _("superusuário %(name)s criado") if created else _("superusuário %(name)s atualizado")
+        existing = user_model.objects.filter(username=username).first()
+        if existing is not None:
+            self.stdout.write(_existing_text(existing, username))
+            return
+        try:
+            validate_password(password, user=user_model(username=username))
+        except ValidationError as exc:
+            problems = " ".join(exc.messages)
+            raise CommandError(
+                _("ADMIN_PASSWORD recusada para %(user)r: %(problems)s Nada foi criado.")
+                % {"user": username, "problems": problems}
+            ) from None
+        try:
+            with transaction.atomic():
+                user_model.objects.create_superuser(username=username, email="", password=password)
+        except IntegrityError:
+            # Created by another process between the check and the insert: leave it as it is.
+            self.stdout.write(_existing_text(user_model.objects.get(username=username), username))
+            return
+        self.stdout.write(
+            self.style.SUCCESS(_("superusuário %(user)r criado") % {"user": username})
         )
-        self.stdout.write(self.style.SUCCESS(message % {"name": repr(username)}))
+
+
+def _existing_text(user, username: str) -> str:
+    if user.is_superuser:
+        kind = _("superusuário")
+    elif user.is_staff:
+        kind = _("usuário da equipe")
+    else:
+        kind = _("usuário (sem acesso ao admin)")
+    return _(
+        "%(kind)s %(user)r já existe: nada alterado (a senha não é redefinida; "
+        "mude-a no admin ou com `manage.py changepassword`)"
+    ) % {"kind": kind, "user": username}
