@@ -4,10 +4,10 @@ interval, the dashboard says "conecte o Bling" once, and a tokens run counts not
 from __future__ import annotations
 
 import pytest
-from blingsync.operations.schedules import schedules_setup
 
 from blingsync.jobrunner import job_run_now
 from blingsync.models import JobRun
+from blingsync.operations.schedules import schedules_setup
 from blingsync.tasks import scheduled_job
 
 pytestmark = pytest.mark.django_db
