@@ -3,7 +3,9 @@
   noted in the run's details (the job runner's subscribers);
 - a token refresh is audited as intent (before the call to the token endpoint) and outcome
   (after it), action `token_refreshed`;
-- a connection marked "needs reconnect" raises the alert of that kind.
+- a connection marked "needs reconnect" raises the alert of that kind;
+- every request and its answer join the latency trace of the work under way, if any
+  (`blingsync.latency`).
 
 `bling_subscriptions_wire` is called by `BlingsyncConfig.ready`, so web, workers, commands and
 tests all run with these subscriptions.
@@ -19,6 +21,7 @@ from blingsync.audit import audit_begin, audit_complete
 from blingsync.bling.observers import (
     NeedsReconnect,
     RequestSent,
+    ResponseReceived,
     Throttled,
     TokenRefreshFailed,
     TokenRefreshFinished,
@@ -26,6 +29,7 @@ from blingsync.bling.observers import (
     observers_subscribe,
 )
 from blingsync.jobrunner import bling_request_counted, bling_throttle_noted
+from blingsync.latency import latency_request_sent, latency_response_received
 from blingsync.models import AuditLog
 
 # The intent entry of each refresh under way, until its outcome; keyed by the start event,
@@ -77,6 +81,8 @@ def needs_reconnect_alerted(event: NeedsReconnect) -> None:
 def bling_subscriptions_wire() -> None:
     """Subscribe the app to the client's events (idempotent)."""
     observers_subscribe(RequestSent, bling_request_counted)
+    observers_subscribe(RequestSent, latency_request_sent)
+    observers_subscribe(ResponseReceived, latency_response_received)
     observers_subscribe(Throttled, bling_throttle_noted)
     observers_subscribe(TokenRefreshStarted, token_refresh_audit_begin)
     observers_subscribe(TokenRefreshFinished, token_refresh_audit_finished)

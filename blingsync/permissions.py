@@ -25,6 +25,9 @@ REPROCESS_EVENTS = "webhooks.reprocess_events"
 # the categories and recovering the event inbox (which queues real processing). Running
 # them always takes the live permission.
 KINDS_WITHOUT_SIMULATION = frozenset({"tokens", "categories", "events"})
+# Kinds that act on another run (a plan to apply, a run to undo): started from that run's page
+# or the plan page (with the live-run permission), never from a "run now" button.
+KINDS_WITH_TARGET = frozenset({"plan", "undo"})
 
 
 def job_run_permission(*, kind: str, dry_run: bool) -> str:
@@ -43,6 +46,8 @@ def job_run_permitted(*, user: Any, kind: str, params: dict[str, Any]) -> bool:
 
 def job_kind_buttons(*, user: Any, kind: str) -> dict[str, bool]:
     """What the run buttons of `kind` offer `user`: a simulation, a live run, or neither."""
+    if kind in KINDS_WITH_TARGET:
+        return {"may_simulate": False, "may_run_live": False}
     simulation = job_run_permission(kind=kind, dry_run=True) == RUN_SIMULATION
     return {
         "may_simulate": simulation and user.has_perm(RUN_SIMULATION),

@@ -277,12 +277,16 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Django Q",
-    "poll": 1,
+    # The ORM broker looks for new tasks this often when its queue is empty (one indexed read
+    # of its table): a product event waits on average half of it before a worker takes it.
+    "poll": env.float("Q_POLL", default=0.2),
 }
 if Q_BROKER == "redis":
     Q_CLUSTER["redis"] = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+    Q_CLUSTER["broker_class"] = "blingsync.task_broker.DelayedRedis"
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "blingsync.task_broker.DelayedORM"
 # Tests run tasks inline (no cluster) unless a test starts a real one.
 if TESTING:
     Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=True)

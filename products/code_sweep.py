@@ -69,7 +69,8 @@ from products.codes import (
     codes_apply,
 )
 from products.kits import COMPOSITION, compositions_read
-from products.models import Category, CodeAssignment
+from products.models import Category, CodeAssignment, PlanItem
+from products.plans import PlanRecorder
 from products.selectors import categories_generating_codes, category_nodes_load
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,10 @@ class _SweepState:
     listed_variation_parents: set[int] = field(default_factory=set)
     compositions: set[int] = field(default_factory=set)  # listed kits, mirrored at the end
     queue: list[CodeTarget] = field(default_factory=list)
+    # A simulation keeps its would-be codes as a plan (products.plans); None when live.
+    plan: PlanRecorder | None = None
+    # product id -> (category id, category label) it was listed under, for the plan
+    categories: dict[int, tuple[int | None, str]] = field(default_factory=dict)
 
     @property
     def remaining(self) -> int | None:
@@ -100,17 +105,49 @@ class _SweepState:
         limit = self.ctx.limit
         return None if limit is None else max(0, int(limit) - self.coded - len(self.queue))
 
-    def record(self, results: list[CodeResult]) -> None:
-        for result in results:
+    def record(self, targets: list[CodeTarget], results: list[CodeResult]) -> None:
+        for target, result in zip(targets, results, strict=True):
             if result.outcome in (CODED, WOULD_CODE):
                 self.coded += 1
                 self.ctx.count("changed")
+                if result.outcome == WOULD_CODE:
+                    self._plan_code(target, result.code)
             elif result.outcome == ALREADY_CODED:
                 self.ctx.skip(HAS_CODE)
             elif result.outcome == SKIPPED:
                 self.ctx.skip(result.reason or "skipped")
+                self.left_alone(target.product_id, target.name, result.reason or "skipped")
             elif result.outcome == FAILED:
                 self.ctx.count("errors")
+
+    def _plan_code(self, target: CodeTarget, code: str) -> None:
+        if self.plan is None:
+            return
+        category_id, category_name = self.categories.get(target.product_id) or (
+            self.categories.get(target.parent_id or 0, (None, ""))
+        )
+        self.plan.item(
+            action=PlanItem.Action.CODE_ASSIGN,
+            product_id=target.product_id,
+            parent_id=target.parent_id,
+            name=target.name,
+            code="",
+            proposed=code,
+            prefix=target.prefix,
+            reason=target.rule,
+            reason_rule=target.reason_rule or "code.retry",
+            facts={
+                **(target.reason_data or {"code": code, "prefix": target.prefix}),
+                "code_seen": "",
+                "proposed": code,
+            },
+            category_id=category_id,
+            category_name=category_name,
+        )
+
+    def left_alone(self, product_id: int, name: str, reason: str, code: str = "") -> None:
+        if self.plan is not None:
+            self.plan.left_alone(product_id=product_id, name=name, code=code, reason_key=reason)
 
 
 def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False) -> None:
@@ -118,12 +155,14 @@ def _apply(state: _SweepState, targets: list[CodeTarget], *, flush: bool = False
     remaining = state.remaining
     if remaining is not None and len(targets) > remaining:
         state.ctx.skip(LIMIT_REACHED, len(targets) - remaining)
+        for target in targets[remaining:]:
+            state.left_alone(target.product_id, target.name, LIMIT_REACHED)
         targets = targets[:remaining]
     state.queue.extend(targets)
     while len(state.queue) >= CODE_BATCH or (flush and state.queue):
         batch, state.queue = state.queue[:CODE_BATCH], state.queue[CODE_BATCH:]
         results = codes_apply(targets=batch, dry_run=state.ctx.dry_run, peek=state.peek)
-        state.record(results)
+        state.record(batch, results)
 
 
 def _retry_pending(state: _SweepState) -> None:
@@ -154,7 +193,10 @@ def _retry_pending(state: _SweepState) -> None:
                         status=CodeAssignment.Status.DISCARDED,
                         error="produto não encontrado (ou excluído) no Bling",
                     )
-                state.ctx.skip(PRODUCT_NOT_FOUND if product is None else PRODUCT_EXCLUDED)
+                reason = PRODUCT_NOT_FOUND if product is None else PRODUCT_EXCLUDED
+                state.ctx.skip(reason)
+                name = product.name if product is not None else ""
+                state.left_alone(assignment.bling_product_id, name, reason, assignment.code)
             elif product.has_code:
                 if not state.ctx.dry_run:
                     code_reconcile(product_id=product.id, code_in_bling=product.code)
@@ -182,7 +224,10 @@ def _product_confirm(product_id: int) -> BlingProduct | None:
 
 
 def _page_targets(
-    state: _SweepState, items: list[BlingProduct], decision: CodeDecision
+    state: _SweepState,
+    items: list[BlingProduct],
+    decision: CodeDecision,
+    node: CategoryNode | None = None,
 ) -> list[CodeTarget]:
     targets = []
     for product in items:
@@ -190,6 +235,8 @@ def _page_targets(
             continue
         state.seen_ids.add(product.id)
         state.ctx.count("seen")
+        if node is not None and state.plan is not None:
+            state.categories[product.id] = (node.id, node.label)
         # `parent_id is not None` is what `is_variation` tests; spelled out so mypy narrows it.
         if product.parent_id is not None:
             state.listed_variation_parents.add(product.parent_id)
@@ -199,6 +246,7 @@ def _page_targets(
             state.compositions.add(product.id)
         if product.situation == ProductSituation.EXCLUDED:
             state.ctx.skip(PRODUCT_EXCLUDED)
+            state.left_alone(product.id, product.name, PRODUCT_EXCLUDED, product.code)
         elif product.has_code:
             state.ctx.skip(HAS_CODE)
         else:
@@ -231,13 +279,13 @@ def _sweep_category(
     for product in items:
         batch.append(product)
         if len(batch) == page_size:
-            _apply(state, _page_targets(state, batch, decision))
+            _apply(state, _page_targets(state, batch, decision, node))
             ctx.progress(len(state.seen_ids), None, node.label)
             batch = []
             if state.remaining == 0:
                 items.close()
                 return
-    _apply(state, _page_targets(state, batch, decision))
+    _apply(state, _page_targets(state, batch, decision, node))
     ctx.progress(len(state.seen_ids), None, node.label)
 
 
@@ -261,6 +309,8 @@ def codes_sweep(ctx: JobContext) -> None:
     if not Category.objects.filter(removed_at__isnull=True).exists():
         raise JobStopped("nenhuma categoria de produto no Bling: nada a codificar")
     state = _SweepState(ctx=ctx)
+    if ctx.dry_run:
+        state.plan = PlanRecorder.start(ctx.run, kind="codes")
     page_size = runtime_settings_get().sweep_page_size or 100
     _retry_pending(state)
     categories = categories_generating_codes(nodes=category_nodes_load())
@@ -275,6 +325,8 @@ def codes_sweep(ctx: JobContext) -> None:
     if state.compositions:
         ctx.note("composition_details", compositions_read(product_ids=state.compositions))
     ctx.note("coded", state.coded)
+    if state.plan is not None:
+        state.plan.finish()
     ctx.note("duration_seconds", round(time.monotonic() - started, 1))
     ctx.progress(len(state.seen_ids), len(state.seen_ids), "concluído")
 

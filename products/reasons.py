@@ -501,3 +501,10 @@ def _soldout_stopped(data: Data) -> str:
     return _("%(actor)s pediu para não reativar este produto automaticamente.") % {
         "actor": data["actor"]
     }
+
+
+@reason_register("undo.reactivated", gettext_lazy("inativação desfeita pela equipe"))
+def _undo_reactivated(data: Data) -> str:
+    return _(
+        "Inativação desfeita: a equipe pediu para desfazer as inativações da execução #%(run)s."
+    ) % {"run": data["undone_run"]}

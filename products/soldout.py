@@ -89,6 +89,8 @@ class SoldOutResult:
     error: str = ""
     situation_before: str = ""
     situation_after: str = ""
+    # What the rule decided on (audit `reason_data`): kept with a simulation's plan.
+    facts: dict = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -140,8 +142,13 @@ def soldout_process(
     dry_run: bool,
     settings_row: RuntimeSettings | None = None,
     now: datetime | None = None,
+    verdicts_allowed: Mapping[int, str] | None = None,
 ) -> list[SoldOutResult]:
-    """Decide and apply the rule for `candidates` (results in the same order)."""
+    """Decide and apply the rule for `candidates` (results in the same order).
+
+    `verdicts_allowed` (applying a plan): product id -> the one change staff approved for it;
+    a product whose verdict now is another change (or has no entry) is decided but not
+    written (its result says `applied=False` with the verdict reached now)."""
     if not candidates:
         return []
     settings_row = settings_row or RuntimeSettings.load()
@@ -208,7 +215,15 @@ def soldout_process(
             (Verdict.DEACTIVATE, ProductSituation.INACTIVE),
             (Verdict.REACTIVATE, ProductSituation.ACTIVE),
         ):
-            group = [p for p in pending if p.decision.verdict == verdict]
+            group = [
+                p
+                for p in pending
+                if p.decision.verdict == verdict
+                and (
+                    verdicts_allowed is None
+                    or verdicts_allowed.get(p.candidate.product.id) == verdict
+                )
+            ]
             if group:
                 _situation_apply(group, situation=situation, dry_run=dry_run)
     finally:
@@ -239,10 +254,11 @@ def _result(item: _Pending, *, dry_run: bool) -> SoldOutResult:
         rule=str(item.decision.rule),
         reason=item.decision.reason,
         dry_run=dry_run,
-        applied=changes and not dry_run and not item.error,
+        applied=changes and not dry_run and item.entry is not None and not item.error,
         error=item.error,
         situation_before=before,
-        situation_after=after if not dry_run else before,
+        situation_after=after if not dry_run and item.entry is not None else before,
+        facts=dict(item.decision.facts),
     )
 
 
@@ -322,6 +338,12 @@ def _situation_write(product_ids: list[int], *, situation: str) -> dict[int, str
         error = f"{type(exc).__name__}: {exc}"
         return {pid: error for pid in product_ids}
     return {alert.product_id: f"{alert.error_type}: {alert.message}" for alert in alerts}
+
+
+def products_situation_write(*, product_ids: list[int], situation: str) -> dict[int, str]:
+    """Write one situation for `product_ids` (one PATCH, or a batch per call; the caller
+    chunks by 100 and audits): {product id: error} for the ones Bling refused."""
+    return _situation_write(product_ids, situation=situation)
 
 
 def _state_save(item: _Pending, *, now: datetime) -> None:

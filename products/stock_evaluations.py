@@ -2,7 +2,8 @@
 
 A stock event records its movement in the ledger and then only *asks* for an evaluation of
 the product (`stock_evaluation_request`). The first ask creates a `StockEvaluation` row due
-`RuntimeSettings.stock_debounce_seconds` later and schedules it; later asks inside the window
+`RuntimeSettings.stock_debounce_seconds` later and queues its task for then (the broker holds
+it until due: `blingsync.task_queue.task_enqueue_at`); later asks inside the window
 bump the row's `requests` counter and cost nothing. When the row is due, one evaluation runs
 (`stock_evaluation_run`), which re-reads the product from Bling.
 
@@ -35,7 +36,7 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
-from blingsync.task_queue import task_queue_now, task_schedule_once
+from blingsync.task_queue import task_enqueue_at, task_queue_now
 from products import soldout
 from products.models import StockEvaluation
 
@@ -68,8 +69,12 @@ def stock_evaluation_enqueue(*, product_id: int) -> None:
 
 
 def stock_evaluation_enqueue_at(*, product_id: int, when: datetime) -> None:
-    """Queue the debounced sold-out evaluation of a product for `when`."""
-    task_schedule_once(func=EVALUATE_TASK, arg=product_id, when=when)
+    """Queue the debounced sold-out evaluation of a product for `when`: the broker holds it
+    until then and a worker takes it within its poll (not at the scheduler's next pass, up
+    to 30 s later)."""
+    task_enqueue_at(
+        func=EVALUATE_TASK, arg=product_id, when=when, task_name=f"stock-evaluation-{product_id}"
+    )
 
 
 def _schedule(product_id: int, when: datetime) -> None:

@@ -61,7 +61,8 @@ from blingsync.connection import connection_require
 from blingsync.jobrunner import JobContext, register_job
 from blingsync.models import RuntimeSettings
 from products.kits import compositions_listed, compositions_read, compositions_unmirrored
-from products.models import ProductStockState
+from products.models import PlanItem, ProductStockState
+from products.plans import PlanRecorder
 from products.selectors import category_nodes_load, category_rule_effective
 from products.soldout import (
     BATCH_SIZE,
@@ -104,6 +105,8 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     since = ctx.since  # only an explicit --since (the kind is not incremental)
     summary = StockSweepSummary()
     read_at = timezone.now()
+    # A simulation keeps its would-be changes as a plan (products.plans).
+    plan = PlanRecorder.start(ctx.run, kind="stock") if ctx.dry_run else None
     # product id -> (product, category listed under, stock state it was listed with)
     found: dict[int, tuple[BlingProduct, int | None, int]] = {}
 
@@ -152,6 +155,8 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
         ]
         results = soldout_process(candidates=batch, dry_run=ctx.dry_run, settings_row=settings_row)
         _count(ctx, summary, results)
+        if plan is not None:
+            _plan_record(plan, batch, results)
         done += len(chunk)
         ctx.progress(done, total, "avaliando")
 
@@ -160,7 +165,50 @@ def stock_sweep(*, ctx: JobContext) -> StockSweepSummary:
     ctx.note("writes", summary.writes)
     ctx.note("verdicts", dict(summary.verdicts))
     ctx.note("rules", dict(summary.rules))
+    if plan is not None:
+        plan.finish()
     return summary
+
+
+def _category_label(nodes: dict, category_id: int | None) -> str:
+    node = nodes.get(category_id or 0)
+    return node.label if node is not None else ""
+
+
+def _plan_record(
+    plan: PlanRecorder, batch: list[SoldOutCandidate], results: list[SoldOutResult]
+) -> None:
+    """A simulation's would-be changes become plan items; the rest is left alone."""
+    nodes = category_nodes_load()
+    for candidate, result in zip(batch, results, strict=True):
+        product = candidate.product
+        if result.verdict in (Verdict.DEACTIVATE, Verdict.REACTIVATE) and not result.error:
+            deactivate = result.verdict == Verdict.DEACTIVATE
+            plan.item(
+                action=PlanItem.Action.DEACTIVATE if deactivate else PlanItem.Action.REACTIVATE,
+                product_id=product.id,
+                parent_id=product.parent_id,
+                name=product.name,
+                code=product.code,
+                proposed=ProductSituation.INACTIVE if deactivate else ProductSituation.ACTIVE,
+                reason=result.reason,
+                reason_rule=f"soldout.{result.rule}",
+                facts={
+                    **result.facts,
+                    "situation_seen": product.situation,
+                    "available_seen": str(candidate.available),
+                },
+                category_id=candidate.category_id,
+                category_name=_category_label(nodes, candidate.category_id),
+            )
+        else:
+            plan.left_alone(
+                product_id=product.id,
+                name=product.name,
+                code=product.code,
+                reason_key=result.rule,
+                reason=result.reason,
+            )
 
 
 def _compositions_refresh(
@@ -293,10 +341,9 @@ def _count(ctx: JobContext, summary: StockSweepSummary, results: list[SoldOutRes
         if result.error:
             ctx.count("errors")
             summary.errors += 1
-        elif result.applied:
+        elif result.applied or (changes and result.dry_run):
+            # A simulation's would-be change is a change (of the plan), never a skip.
             ctx.count("changed")
-        elif changes:
-            ctx.skip(f"dry_run_{result.verdict}")
         else:
             ctx.skip(result.rule)
         if changes and not result.dry_run:

@@ -35,6 +35,7 @@ from django.utils import timezone
 from blingsync.alerts.triggers import alert_event_failed, alert_other_company_event
 from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingNotConnected, BlingNotFound
+from blingsync.latency import latency_mark
 from blingsync.lease import lease_end, lease_kept
 from blingsync.models import AuditLog
 from blingsync.runtime import run_mode_resolve
@@ -106,6 +107,7 @@ def event_process(*, event_id: int) -> str:
     event = event_claim(event_id=event_id)
     if event is None:
         return "not_claimed"
+    latency_mark("claimed")
     claimed_at = event.claimed_at
     try:
         with (

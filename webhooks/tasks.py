@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from blingsync.recovery import recovery_tick
 from products.tasks import stock_evaluation_task as _stock_evaluation_task
-from webhooks.processing import event_process
+from webhooks.tracing import event_process_traced
 
 
 def process_event_task(event_pk: int) -> str:
     """Process one stored event (queued by the receiver, a retry, recovery or reprocess)."""
-    return event_process(event_id=event_pk)
+    return event_process_traced(event_id=event_pk)
 
 
 def stock_evaluation_task(product_id: int) -> str:

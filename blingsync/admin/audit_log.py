@@ -12,9 +12,11 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.audit_csv import audit_csv_response
+from blingsync.admin.jobs import job_run_plan_of
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
 from blingsync.models import AuditLog
@@ -86,6 +88,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "source_ref",
         "actor",
         "job_run",
+        "origin_display",
         "dry_run",
         "outcome",
         "error",
@@ -113,6 +116,14 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
         else:
             origin = format_html("{}", obj.get_source_display())
+        plan_run = job_run_plan_of(obj.job_run) if obj.job_run is not None else None
+        if plan_run is not None:
+            origin = format_html(
+                '{} · <a href="{}">{}</a>',
+                origin,
+                reverse("admin:products_plan", args=[plan_run]),
+                gettext("plano #%(id)d") % {"id": plan_run},
+            )
         if obj.actor:
             origin = format_html('{}<br><span class="quiet">{}</span>', origin, obj.actor)
         return origin

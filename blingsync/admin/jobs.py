@@ -30,8 +30,9 @@ from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text
 from blingsync.formatting import duration_format
 from blingsync.jobrunner import job_kinds, job_kinds_full, job_run_queue, job_run_rerun
-from blingsync.models import JobRun, RuntimeSettings
+from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.permissions import (
+    KINDS_WITH_TARGET,
     job_kind_buttons,
     job_run_permission,
     job_run_permitted,
@@ -57,10 +58,41 @@ def job_kinds_available(user: Any) -> list[dict[str, Any]]:
             "kind": value,
             "label": str(label),
             "available": value in registered,
+            "targeted": value in KINDS_WITH_TARGET,
             **job_kind_buttons(user=user, kind=value),
         }
         for value, label in JobRun.Kind.choices
     ]
+
+
+def job_run_plan_of(run: JobRun) -> int | None:
+    """The id of the simulation whose plan `run` is (itself) or applied; None otherwise."""
+    if run.kind == JobRun.Kind.PLAN:
+        plan_run = run.params.get("plan_run")
+        return int(plan_run) if plan_run else None
+    if run.dry_run and "plan" in (run.details or {}):
+        return run.pk
+    return None
+
+
+def job_run_plan_context(*, run: JobRun, user: Any) -> dict[str, Any]:
+    """What a run's page shows of plans: its plan, the undo button, the counters warning."""
+    plan_run = job_run_plan_of(run)
+    plan = (run.details or {}).get("plan") or {}
+    undoable = (
+        run.kind in ("codes", "stock", "plan")
+        and not run.dry_run
+        and run.status != JobRun.Status.QUEUED
+        and user.has_perm("blingsync.run_live")
+        and AuditLog.objects.filter(
+            job_run=run, action=AuditLog.Action.PRODUCT_DEACTIVATED, outcome=AuditLog.Outcome.OK
+        ).exists()
+    )
+    return {
+        "plan_url": reverse("admin:products_plan", args=[plan_run]) if plan_run else "",
+        "undo_url": reverse("admin:products_run_undo", args=[run.pk]) if undoable else "",
+        "counters_unseeded": plan.get("kind") == "codes" and plan.get("counters_seeded") is False,
+    }
 
 
 class RunNowForm(forms.Form):
@@ -76,6 +108,10 @@ class RunNowForm(forms.Form):
         kind = self.cleaned_data["kind"]
         if kind not in job_kinds():
             raise forms.ValidationError(_("Este tipo de tarefa ainda não está disponível."))
+        if kind in KINDS_WITH_TARGET:
+            raise forms.ValidationError(
+                _("Este tipo de tarefa começa na página de um plano ou de uma execução.")
+            )
         return kind
 
     def clean(self) -> dict[str, Any]:
@@ -116,6 +152,7 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "duration_display",
         "created_at",
         "requested_by",
+        "plan_link",
     ]
     list_display_links = ["kind_display"]
     list_filter = ["kind", "status", "skip_reason", "trigger", "created_at"]
@@ -164,6 +201,18 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     skipped_display = _grouped_count("skipped", _("pulados"))
     errors_display = _grouped_count("errors", _("erros"))
     api_calls_display = _grouped_count("api_calls", _("chamadas à API"))
+
+    @admin.display(description=_("plano"))
+    def plan_link(self, obj: JobRun) -> str:
+        """A simulation's plan, or the plan an apply run applied (SPEC 5.14)."""
+        plan_run = job_run_plan_of(obj)
+        if plan_run is None:
+            return ""
+        return format_html(
+            "<a href='{}'>{}</a>",
+            reverse("admin:products_plan", args=[plan_run]),
+            gettext("Plano #%(id)d") % {"id": plan_run},
+        )
 
     @admin.display(description=_("duração"))
     def duration_display(self, obj: JobRun) -> str:
@@ -274,6 +323,7 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "show_rerun": show_rerun}
         if run is not None:
             extra_context["title"] = job_run_title(run)
+            extra_context.update(job_run_plan_context(run=run, user=request.user))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:

@@ -46,7 +46,12 @@ from blingsync.bling.http import (
     session_get,
     timeout_get,
 )
-from blingsync.bling.observers import RequestSent, Throttled, observers_notify
+from blingsync.bling.observers import (
+    RequestSent,
+    ResponseReceived,
+    Throttled,
+    observers_notify,
+)
 from blingsync.bling.tokens import AccessToken, access_token_get, token_renew
 
 logger = logging.getLogger(__name__)
@@ -99,17 +104,16 @@ def _send(
         )
     )
     send_kwargs = session.merge_environment_settings(prepared.url, {}, None, None, None)
+    waiting = time.monotonic()
     slot = ratelimit.ratelimit_slot_acquire()
-    observers_notify(RequestSent(method=method, path=path))
     started = time.monotonic()
+    observers_notify(RequestSent(method=method, path=path, waited=started - waiting))
     response = session.send(prepared, timeout=timeout_get(), **send_kwargs)
-    logger.debug(
-        "bling %s %s -> %s in %.0f ms",
-        method,
-        path,
-        response.status_code,
-        (time.monotonic() - started) * 1000,
+    seconds = time.monotonic() - started
+    observers_notify(
+        ResponseReceived(method=method, path=path, status=response.status_code, seconds=seconds)
     )
+    logger.debug("bling %s %s -> %s in %.0f ms", method, path, response.status_code, seconds * 1000)
     return response, slot
 
 

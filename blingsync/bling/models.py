@@ -70,6 +70,10 @@ class RateLimitBucket(models.Model):
     key = models.CharField(max_length=100, unique=True)
     # The latest call slot handed out; the next call goes at max(now, last_slot + interval).
     last_slot_us = models.BigIntegerField(default=0)
+    # The latest slots handed out (epoch µs, oldest first, at most the configured rate of
+    # them): at the configured rate a call may go as soon as the call `rate` slots before it
+    # is one window (1 s + margin) old, so calls go back to back inside Bling's window.
+    recent_slots_us = models.JSONField(default=list, blank=True)
     # Adaptive rate: the slot spacing while slowed down after 429s (0 = the configured rate;
     # the spacing used is never below the configured one). Halved rate on a 429, climbs back
     # step by step after quiet intervals (blingsync/bling/ratelimit.py).

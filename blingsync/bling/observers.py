@@ -4,6 +4,7 @@ The client knows nothing of job runs, the audit log or alerts; it notifies typed
 and the app subscribes (wired in `BlingsyncConfig.ready`, so web, workers, commands and tests
 all see the same subscriptions):
 - `RequestSent`: one HTTP request left for Bling (API or token endpoint);
+- `ResponseReceived`: Bling answered an API request (status, seconds);
 - `Throttled`: Bling answered 429 "per second" and the shared rate went down;
 - `TokenRefreshStarted` / `TokenRefreshFinished` / `TokenRefreshFailed`: one call to the
   token endpoint with the refresh token, by the process holding the lease; the last two carry
@@ -37,6 +38,18 @@ class RequestSent:
 
     method: str
     path: str
+    # Seconds spent waiting for the rate-limit slot before sending (0 for token calls).
+    waited: float = 0.0
+
+
+@dataclass(frozen=True)
+class ResponseReceived:
+    """Bling answered an API request (any status) `seconds` after it was sent."""
+
+    method: str
+    path: str
+    status: int
+    seconds: float
 
 
 @dataclass(frozen=True)

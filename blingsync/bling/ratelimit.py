@@ -1,15 +1,20 @@
 """The global Bling rate limit and circuit breaker, shared by every process through the DB.
 
-Slot reservation: each call atomically takes the next free time slot
-`slot = max(now, last_slot + interval)` in one UPDATE (then reads it back in the same
-transaction: the row stays locked, on SQLite by the IMMEDIATE transaction, on PostgreSQL by
-the row lock) and sleeps until it. At the configured rate
-`interval = (1 + BLING_RATE_MARGIN) / BLING_RATE_PER_SECOND`, so any `rate` consecutive calls
-span at least `1 + margin` seconds: Bling's "3 per second" window never sees a 4th call even
-when one call reaches it up to `margin` seconds late (clock, scheduling and network jitter). A
-caller that wakes up later than `_LATE_SECONDS` after its slot takes a new one instead of
-sending late. The same UPDATE counts the day (`BLING_RATE_PER_DAY`, Bling's day in
-America/Sao_Paulo) and refuses while the circuit breaker is open.
+Slot reservation: each call atomically takes the next free time slot in one transaction (a
+conditional UPDATE that counts the day and locks the row, on SQLite by the IMMEDIATE
+transaction, on PostgreSQL by the row lock; then the slot is computed from the row and stored)
+and sleeps until it. Bling counts calls per second, so at the configured rate the slots follow
+a window, not an even spacing: with `interval = (1 + BLING_RATE_MARGIN) / BLING_RATE_PER_SECOND`
+and `calls` = the whole calls of one second, a call may go at once unless the call `calls`
+slots before it is less than `calls x interval` old (3/s, margin 0.1: any 3 calls in 1.1 s,
+the 4th 1.1 s after the 1st). So any `rate + 1` consecutive calls span at least `1 + margin`
+seconds, as with an even spacing, and Bling's "3 per second" window never sees a 4th call even
+when one reaches it up to `margin` seconds late; but a short piece of work (a product event's
+five calls) sends its first calls back to back instead of one every 0.37 s. A caller that
+wakes up later than `_LATE_SECONDS` after its slot takes a new one instead of sending late.
+The same UPDATE counts the day (`BLING_RATE_PER_DAY`, Bling's day in America/Sao_Paulo) and
+refuses while the circuit breaker is open. While slowed down by 429s (below), the slots are
+evenly spaced at the slowed rate.
 
 Adaptive rate (AIMD). Bling's limits are per ACCOUNT: another integration on the same account
 uses part of the 3 calls/s, which our slots cannot see. A 429 `period: second` is the signal,
@@ -43,7 +48,6 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
-from django.db.models.functions import Greatest
 
 from blingsync.bling.errors import BlingCircuitOpen, BlingRateLimited
 from blingsync.bling.models import RateLimitBucket
@@ -163,8 +167,37 @@ def _climb(key: str, row: Mapping[str, Any], now_us: int) -> None:
         )
 
 
+def _window_us() -> tuple[int, int]:
+    """(calls, span µs): at the configured rate, `calls` = the whole calls of one second may
+    go inside any `span` = calls x the spacing (for 3/s with a 10% margin: 3 calls per 1.1 s)."""
+    calls = max(int(_configured_rate()), 1)
+    return calls, calls * _interval_us()
+
+
+def _next_slot(row: Mapping[str, Any], now_us: int) -> tuple[int, list[int]]:
+    """The slot for a call reserved at `now_us` and the recent slots to store with it.
+
+    At the configured rate (not slowed down by a 429): the call goes at once unless the
+    call `calls` slots back is less than one window old (Bling counts calls per second, so
+    the five calls of a product event go three back to back, then two a window later, instead
+    of one every 0.37 s). Slowed down: one slot every throttled spacing, as before. Never
+    before `last_slot_us` (the pause after a 429 moves it ahead)."""
+    calls, span = _window_us()
+    throttled = row["throttled_interval_us"] > _interval_us()
+    if throttled:
+        slot = max(now_us, row["last_slot_us"] + row["throttled_interval_us"])
+        return slot, [slot]
+    recent = [int(t) for t in row["recent_slots_us"] or []][-calls:]
+    slot = max(now_us, row["last_slot_us"])
+    if len(recent) >= calls:
+        slot = max(slot, recent[-calls] + span)
+    return slot, [*recent, slot][-calls:]
+
+
 def _reserve_once(key: str, now_us: int) -> Reservation | None:
-    """One attempt at the conditional UPDATE; None when it matched no row."""
+    """One attempt: the conditional UPDATE (open circuit, day budget; it counts the call and
+    locks the row until commit, on SQLite by the IMMEDIATE transaction), then the slot,
+    computed from the locked row and stored; None when the UPDATE matched no row."""
     today = _bling_day(now_us)
     per_day = int(settings.BLING_RATE_PER_DAY)
     with transaction.atomic():
@@ -172,16 +205,6 @@ def _reserve_once(key: str, now_us: int) -> Reservation | None:
             RateLimitBucket.objects.filter(key=key, circuit_open_until_us__lte=now_us)
             .filter(~Q(day=today) | Q(day__isnull=True) | Q(day_calls__lt=per_day))
             .update(
-                last_slot_us=Greatest(
-                    Value(now_us, output_field=_BIG),
-                    F("last_slot_us")
-                    + Greatest(
-                        F("throttled_interval_us"),
-                        Value(_interval_us(), output_field=_BIG),
-                        output_field=_BIG,
-                    ),
-                    output_field=_BIG,
-                ),
                 day_calls=Case(When(day=today, then=F("day_calls") + 1), default=Value(1)),
                 day=today,
             )
@@ -190,17 +213,21 @@ def _reserve_once(key: str, now_us: int) -> Reservation | None:
             return None
         row = RateLimitBucket.objects.values(
             "last_slot_us",
+            "recent_slots_us",
             "consecutive_failures",
             "throttled_interval_us",
             "ceiling_interval_us",
             "last_429_us",
             "rate_changed_us",
         ).get(key=key)
+        # "Now" once the row is ours: the wait for the lock (other processes reserving) must
+        # not make this caller late for its own slot (a late caller takes another slot, and
+        # the one it leaves still counts in the window).
+        slot, recent = _next_slot(row, max(now_us, _now_us()))
+        RateLimitBucket.objects.filter(key=key).update(last_slot_us=slot, recent_slots_us=recent)
         if row["throttled_interval_us"] or row["ceiling_interval_us"]:
             _climb(key, row, now_us)
-        return Reservation(
-            slot_us=row["last_slot_us"], reserved_us=now_us, failures=row["consecutive_failures"]
-        )
+        return Reservation(slot_us=slot, reserved_us=now_us, failures=row["consecutive_failures"])
 
 
 def _reserve(key: str) -> Reservation:

@@ -33,11 +33,16 @@ from webhooks.selectors import inbox_figures
 
 logger = logging.getLogger(__name__)
 
+SIMULATED = "sim:"
 # The chart's series, in drawing order, with their colours.
 CHART_SERIES = [
     (AuditLog.Action.CODE_ASSIGNED, _("códigos atribuídos"), "#417690"),
     (AuditLog.Action.PRODUCT_DEACTIVATED, _("produtos inativados"), "#ba2121"),
     (AuditLog.Action.PRODUCT_REACTIVATED, _("produtos reativados"), "#5b9a2f"),
+    # Simulations ("faria"), apart from what was done: distinct products per day, since every
+    # simulation proposes again what is still waiting.
+    (SIMULATED + AuditLog.Action.CODE_ASSIGNED, _("códigos (simulação)"), "#9fc3d6"),
+    (SIMULATED + AuditLog.Action.PRODUCT_DEACTIVATED, _("inativações (simulação)"), "#e4a5a5"),
 ]
 # Warn on the dashboard when the access token expires sooner than this.
 TOKEN_EXPIRY_WARNING = timedelta(minutes=30)
@@ -184,23 +189,34 @@ def dashboard_webhook_inbox():
 
 
 def dashboard_daily_changes(*, days: int = 30) -> tuple[list[date], dict[str, dict[date, int]]]:
-    """Per day (local time) over the last `days` days: changes done in Bling (outcome ok)."""
+    """Per day (local time) over the last `days` days: changes done in Bling (outcome ok), and
+    apart, the ones simulations would make (distinct products a day)."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    actions = [action for action, _label, _color in CHART_SERIES]
+    series = [key for key, _label, _color in CHART_SERIES]
+    actions = [key for key in series if not key.startswith(SIMULATED)]
+    simulated = [key.removeprefix(SIMULATED) for key in series if key.startswith(SIMULATED)]
+    entries = AuditLog.objects.filter(created_at__gte=start).annotate(
+        day=TruncDate("created_at", tzinfo=timezone.get_current_timezone())
+    )
     rows = (
-        AuditLog.objects.filter(
-            created_at__gte=start, outcome=AuditLog.Outcome.OK, action__in=actions
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        entries.filter(outcome=AuditLog.Outcome.OK, action__in=actions)
         .values("day", "action")
         .annotate(n=Count("id"))
         .order_by()
     )
-    per_action: dict[str, dict[date, int]] = {action: {} for action in actions}
+    per_action: dict[str, dict[date, int]] = {key: {} for key in series}
     for row in rows:
         per_action[row["action"]][row["day"]] = row["n"]
+    would = (
+        entries.filter(outcome=AuditLog.Outcome.WOULD_DO, action__in=simulated)
+        .values("day", "action")
+        .annotate(n=Count("bling_product_id", distinct=True))
+        .order_by()
+    )
+    for row in would:
+        per_action[SIMULATED + row["action"]][row["day"]] = row["n"]
     return [first + timedelta(days=i) for i in range(days)], per_action
 
 

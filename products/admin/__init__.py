@@ -1,3 +1,3 @@
 """Admin of the products app, one module per concern."""
 
-from products.admin import categories, codes, evidence, kits, stock_evaluations  # noqa: F401
+from products.admin import categories, codes, evidence, kits, plans, stock_evaluations  # noqa: F401

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.readonly import ReadOnlyAdminMixin
@@ -23,6 +26,7 @@ from products.code_rules import code_format
 from products.codes import counter_raise, counter_value_check
 from products.models import CodeAssignment, CodeCounter
 from products.models.categories import prefix_validator
+from products.plans import counters_seeded
 from products.product_names import product_name_html, product_names_annotate
 
 
@@ -59,6 +63,7 @@ class CodeCounterForm(forms.ModelForm):
 @admin.register(CodeCounter)
 class CodeCounterAdmin(admin.ModelAdmin):
     form = CodeCounterForm
+    change_list_template = "admin/products/codecounter/change_list.html"
     list_display = ["prefix", "last_value", "next_code", "highest_assigned", "updated_at"]
     search_fields = ["prefix"]
     ordering = ["prefix"]
@@ -83,6 +88,47 @@ class CodeCounterAdmin(admin.ModelAdmin):
     def highest_assigned(self, obj: CodeCounter) -> str:
         highest = CodeAssignment.objects.filter(prefix=obj.prefix).aggregate(m=Max("number"))["m"]
         return code_format(obj.prefix, highest) if highest else "—"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "may_seed": request.user.has_perm(RUN_LIVE),
+            "seeded": counters_seeded(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "seed/",
+                self.admin_site.admin_view(self.seed_view),
+                name="products_codecounter_seed",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def seed_view(self, request: HttpRequest) -> HttpResponse:
+        """ "Semear contadores" (POST): queue a `seed_counters` run. It reads Bling and raises
+        counters, writing nothing to Bling, so it runs in dry-run mode too (not when paused);
+        the live-run permission, as for the command (SPEC 5.8)."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        permission_require(request, RUN_LIVE)
+        run = job_run_queue(
+            kind="seed_counters",
+            trigger=JobRun.Trigger.ADMIN,
+            requested_by=request.user.get_username(),
+        )
+        self.message_user(
+            request,
+            _(
+                "Semear contadores colocado na fila (execução #%(id)s): lê os códigos já usados "
+                "no Bling e sobe cada contador; nada é gravado no Bling."
+            )
+            % {"id": run.pk},
+            messages.SUCCESS,
+        )
+        return redirect("admin:products_codecounter_changelist")
 
     def save_model(self, request, obj, form, change):
         permission_require(request, RAISE_COUNTERS)

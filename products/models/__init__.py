@@ -5,6 +5,7 @@ from products.models.categories import Category, CategoryRule
 from products.models.codes import CodeAssignment, CodeCounter
 from products.models.compositions import Composition, CompositionPart
 from products.models.evidence import InvoiceRecord, ProductStockState, SaleLine, StockMovement
+from products.models.plans import PlanItem, PlanLeftAlone
 from products.models.stock_evaluations import StockEvaluation
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Composition",
     "CompositionPart",
     "InvoiceRecord",
+    "PlanItem",
+    "PlanLeftAlone",
     "ProductStockState",
     "SaleLine",
     "StockEvaluation",

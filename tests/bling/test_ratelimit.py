@@ -14,18 +14,36 @@ from blingsync.bling.errors import BlingCircuitOpen, BlingRateLimited
 from blingsync.models import RateLimitBucket
 
 
-def test_slots_are_spaced_by_the_rate_plus_the_margin(db, settings):
-    # Slots are reserved ahead of time: at 5/s a reservation would have to stall 220 ms for a
-    # gap to grow past the interval (at 50/s a loaded machine's 22 ms stall was enough).
+def test_slots_follow_a_window_of_rate_calls_per_second_plus_the_margin(db, settings):
+    # Slots are reserved ahead of time: the whole calls of one second go back to back, the
+    # next one a window (1 s + margin) after the first of them, and so on.
     settings.BLING_RATE_PER_SECOND = 5
     settings.BLING_RATE_MARGIN = 0.1
-    slots = [ratelimit._reserve(ratelimit.DEFAULT_KEY)[0] for _ in range(10)]
-    gaps = {b - a for a, b in zip(slots, slots[1:], strict=False)}
-    assert gaps == {220_000}  # µs: 1.1 / 5 s
+    slots, taken_at = [], []
+    for _ in range(15):
+        slots.append(ratelimit._reserve(ratelimit.DEFAULT_KEY).slot_us)
+        taken_at.append(int(time.time() * 1_000_000))
+    assert slots == sorted(slots)
+    # The first five go at once: none of their slots lies ahead of its reservation.
+    assert all(slot <= taken for slot, taken in zip(slots[:5], taken_at, strict=False))
+    # Any six in a row span at least the window (µs: 1 s + 10%).
+    assert min(b - a for a, b in zip(slots, slots[5:], strict=False)) >= 1_100_000
+
+
+def test_slowed_down_slots_are_evenly_spaced(db, settings):
+    settings.BLING_RATE_PER_SECOND = 5
+    settings.BLING_RATE_MARGIN = 0.1
+    ratelimit._reserve(ratelimit.DEFAULT_KEY)
+    now_us = int(time.time() * 1_000_000)
+    RateLimitBucket.objects.update(  # 2.5/s after a 429 just now (no climb yet)
+        throttled_interval_us=440_000, rate_changed_us=now_us, last_429_us=now_us
+    )
+    slots = [ratelimit._reserve(ratelimit.DEFAULT_KEY)[0] for _ in range(6)]
+    assert {b - a for a, b in zip(slots, slots[1:], strict=False)} == {440_000}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_threads_acquiring_together_leave_one_interval_apart(settings):
+def test_threads_acquiring_together_never_exceed_the_rate_in_a_window(settings):
     settings.BLING_RATE_PER_SECOND = 40
     settings.BLING_RATE_MARGIN = 0.1
     sent: list[float] = []
@@ -33,7 +51,7 @@ def test_threads_acquiring_together_leave_one_interval_apart(settings):
 
     def work() -> None:
         try:
-            for _ in range(4):
+            for _ in range(10):
                 ratelimit.ratelimit_acquire()
                 with lock:
                     sent.append(time.time())
@@ -46,9 +64,10 @@ def test_threads_acquiring_together_leave_one_interval_apart(settings):
     for thread in threads:
         thread.join(30)
     sent.sort()
-    assert len(sent) == 20
-    # Any 40 consecutive calls span >= 1 s: here, 20 calls are spread over >= 19 intervals.
-    assert sent[-1] - sent[0] >= 19 * (1.1 / 40) - 0.04
+    assert len(sent) == 50
+    # Any 41 consecutive calls span >= 1.1 s (40 per second, margin 0.1), less the wake-up
+    # tolerance: the 41st waited for the 1st to leave the window.
+    assert min(b - a for a, b in zip(sent, sent[40:], strict=False)) >= 1.1 - 0.04
 
 
 def test_the_daily_budget_refuses_without_sending_and_resets_next_day(db, settings):

@@ -442,3 +442,59 @@ def test_first_start_without_a_bling_app(browser, live_server, django_user_model
     assert "Central de Extensões" in text and ".env" in text
     assert not driver.find_elements(By.ID, "bling-guide-connect")
     full_shot(driver, "first_start_2_connect_guide", width=1366)
+
+
+def test_gestao_simulates_reviews_applies_selected_and_undoes(
+    browser, live_server, django_user_model, fake_bling, bling_connected
+):
+    """The plan flow as a (non-superuser) gestão member: a stock simulation from the
+    dashboard, the plan reviewed, two of three deactivations applied (the installation stays
+    in dry-run), then undone; screenshots in tests/artifacts/staff_flow_plan_*.png."""
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import role_user_create
+    from tests.products.soldout_support import moment, sale, stock_posting, tree_mirror
+
+    tree = tree_mirror(fake_bling)
+    pids = []
+    for i in range(3):
+        pid = fake_bling.add_product(f"Pente de memória {i}", categoria_id=tree.memoria)["id"]
+        stock_posting(fake_bling, pid, "E", 1, at=moment(120))
+        sale(fake_bling, pid, 1)
+        pids.append(pid)
+    user = role_user_create(django_user_model, "gestao")
+    driver = browser
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys("senha-longa-123")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+
+    # Simulate: "run now" for the stock sweep (the installation is in dry-run mode).
+    row = driver.find_element(By.ID, "dash-kind-stock")
+    click_and_wait(driver, row.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    run = JobRun.objects.get(kind="stock")
+    assert run.status == JobRun.Status.SUCCEEDED and run.dry_run, run.error
+    box = driver.find_element(By.ID, "dash-plans")
+    assert "Plano pendente: 3 inativações" in box.text
+    full_shot(driver, "plan_1_dashboard")
+
+    # Review.
+    click_and_wait(driver, box.find_element(By.LINK_TEXT, "Revisar"))
+    assert "Pente de memória 2" in driver.find_element(By.ID, "plan-items").text
+    full_shot(driver, "plan_2_review")
+
+    # Apply the first two only.
+    for pid in pids[:2]:
+        driver.find_element(By.CSS_SELECTOR, f"#plan-item-{pid} input[type=checkbox]").click()
+    click_and_wait(driver, driver.find_element(By.ID, "plan-apply-selected"))
+    assert [fake_bling.products[p]["situacao"] for p in pids] == ["I", "I", "A"]
+    assert RuntimeSettings.load().mode == RuntimeSettings.Mode.DRY_RUN
+    driver.refresh()
+    assert "Aplicado" in driver.find_element(By.ID, "plan-items").text
+    full_shot(driver, "plan_3_applied")
+
+    # Undo.
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button.plan-undo"))
+    assert [fake_bling.products[p]["situacao"] for p in pids] == ["A", "A", "A"]
+    assert JobRun.objects.get(kind="undo").status == JobRun.Status.SUCCEEDED
+    full_shot(driver, "plan_4_undone")

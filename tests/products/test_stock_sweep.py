@@ -177,8 +177,10 @@ def test_dry_run_writes_nothing(fake_bling, tree):
 
     assert fake_bling.products[pid]["situacao"] == "A"
     assert situation_writes(fake_bling) == []
-    assert run.details["dry_run"] is True and run.changed == 0
-    assert run.details["skipped_by_reason"] == {"dry_run_deactivate": 1}
+    # A simulation's would-be change is a change of its plan, never a skip.
+    assert run.details["dry_run"] is True and run.changed == 1 and run.skipped == 0
+    assert "skipped_by_reason" not in run.details
+    assert run.plan_items.get().bling_product_id == pid
     entry = AuditLog.objects.get(action="product_deactivated")
     assert entry.outcome == AuditLog.Outcome.WOULD_DO
     assert "(simulação)" in out

@@ -133,5 +133,12 @@ class SweepCommand(BaseCommand):
                 self.stdout.write(
                     f"  {detail_label(key)}: {detail_value_text(details[key], key=key)}"
                 )
+        if "plan" in details and run.status == JobRun.Status.SUCCEEDED:
+            # A simulation is a plan (SPEC 5.14): say which and how to apply it.
+            from products.plan_text import plan_apply_hint, plan_warnings
+
+            for warning in plan_warnings(run=run):
+                self.stdout.write(self.style.WARNING("! " + warning))
+            self.stdout.write(plan_apply_hint(run=run))
 
     detail_keys: tuple[str, ...] = ()
