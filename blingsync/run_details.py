@@ -79,6 +79,16 @@ LABELS: dict[str, Any] = {
     "stock_evaluations": gettext_lazy("avaliações de estoque"),
     "would_delete": gettext_lazy("seriam apagados"),
     "deleted": gettext_lazy("apagados"),
+    # plans (products.plans), apply and undo runs
+    "plan": gettext_lazy("plano"),
+    "kind": gettext_lazy("tipo"),
+    "counters": gettext_lazy("contadores"),
+    "counters_seeded": gettext_lazy("contadores semeados"),
+    "items": gettext_lazy("itens"),
+    "by_action": gettext_lazy("itens por ação"),
+    "left_alone": gettext_lazy("deixados como estão"),
+    "claimed": gettext_lazy("itens assumidos"),
+    "code_assign": gettext_lazy("atribuir código"),
     # audit before/after
     "codigo": gettext_lazy("código"),
     "situacao": gettext_lazy("situação"),
