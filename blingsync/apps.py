@@ -64,3 +64,10 @@ class BlingsyncConfig(AppConfig):
             timer = threading.Timer(START_RECOVERY_DELAY, _start_recovery_queue)
             timer.daemon = True
             timer.start()
+        # The admin's sections of the two third-party apps staff see, in their words.
+        from django.apps import apps
+
+        names = {"axes": _("Tentativas de login"), "django_q": _("Tarefas em segundo plano")}
+        for label, verbose_name in names.items():
+            if apps.is_installed(label):
+                apps.get_app_config(label).verbose_name = verbose_name

@@ -1,12 +1,8 @@
-"""How durations, token expiries and stored JSON are written for staff (admin pages and the
-dashboard): plain text or safe HTML, no queries."""
+"""How durations and token expiries are written for staff (admin pages and the dashboard):
+plain text, no queries. Stored JSON is shown as labelled tables (blingsync.run_details)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from django.utils.html import format_html
 from django.utils.translation import gettext
 
 
@@ -31,13 +27,3 @@ def expires_in_format(seconds: float | None) -> str:
     if seconds <= 0:
         return gettext("expirado")
     return duration_format(seconds)
-
-
-def json_pretty(value: Any) -> str:
-    """Stored JSON indented in a <pre> block (keys sorted, accents kept); "—" when empty."""
-    if value in (None, "", {}, []):
-        return "—"
-    return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
-    )

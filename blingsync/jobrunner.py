@@ -42,8 +42,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from blingsync.audit import AuditSource, audit_record, audit_source
-from blingsync.bling.errors import BlingNotConnected, BlingRateLimited, BlingUnavailable
+from blingsync.bling.errors import (
+    BlingError,
+    BlingNotConnected,
+    BlingRateLimited,
+    BlingUnavailable,
+)
 from blingsync.bling.observers import RequestSent, Throttled
+from blingsync.error_text import bling_error_text
 from blingsync.models import AuditLog, JobRun, RuntimeSettings
 from blingsync.runtime import run_mode_resolve
 from blingsync.sweep_cursor import (
@@ -493,7 +499,7 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
         _finish(
             run,
             status=JobRun.Status.SKIPPED,
-            error=str(exc) if connected else f"not connected to Bling: {exc}",
+            error=bling_error_text(exc=exc),
             skip_reason=JobRun.SkipReason.BLING_UNAVAILABLE
             if connected
             else JobRun.SkipReason.NOT_CONNECTED,
@@ -510,13 +516,18 @@ def job_run_execute(*, run_id: int, progress: ProgressCallback | None = None) ->
     except (JobStopped, BlingRateLimited) as exc:
         if ctx:
             ctx.flush()
-        _finish(run, status=JobRun.Status.FAILED, error=str(exc))
+        _finish(run, status=JobRun.Status.FAILED, error=bling_error_text(exc=exc))
         logger.warning("job run %s (%s) stopped: %s", run.pk, run.kind, exc)
     except Exception as exc:
         if ctx:
             ctx.count("errors")
             ctx.flush()
-        _finish(run, status=JobRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        error = (
+            bling_error_text(exc=exc)
+            if isinstance(exc, BlingError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        _finish(run, status=JobRun.Status.FAILED, error=error)
         logger.exception("job run %s (%s) failed", run.pk, run.kind)
     else:
         # Read the flag after the handler: one that overrides it (seed_counters runs live in

@@ -20,8 +20,9 @@ TOKENS_JOB_MARGIN = timedelta(minutes=60)
 
 @register_job("tokens", runs_when_paused=True, uses_since=False)
 def tokens_job(ctx: JobContext) -> None:
-    ctx.count("seen")
     refreshed = token_refresh_if_due(margin=TOKENS_JOB_MARGIN)
+    # Counted once there was a token to look at (a run without a connection saw nothing).
+    ctx.count("seen")
     if refreshed:
         ctx.count("changed")
     else:

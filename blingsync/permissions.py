@@ -63,4 +63,4 @@ def user_may_run_jobs(user: Any) -> bool:
 def permission_require(request: HttpRequest, permission: str) -> None:
     """Refuse (403) a request whose user lacks `permission`."""
     if not request.user.has_perm(permission):
-        raise PermissionDenied
+        raise PermissionDenied(permission)  # the 403 page names the role that holds it

@@ -138,6 +138,8 @@ USE_I18N = True
 USE_TZ = True
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Short dates and times in lists and pages (blingsync/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["blingsync.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -299,6 +301,9 @@ LOGGING = {
         "line": {
             "()": "blingsync.log_redaction.RedactingFormatter",
             "fmt": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
+            # TIME_ZONE-local (Django sets the process's TZ) with its offset, like gunicorn's
+            # lines: one clock in the logs.
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
         }
     },
     "handlers": {

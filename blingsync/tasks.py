@@ -5,6 +5,7 @@ from __future__ import annotations
 from blingsync.jobrunner import job_run_execute, job_run_now
 from blingsync.models import JobRun
 from blingsync.recovery import recovery_at_start, recovery_tick
+from blingsync.schedule_gate import scheduled_run_wanted
 
 
 def job_run_task(run_id: int) -> str:
@@ -25,6 +26,9 @@ def recovery_at_start_task(round_: int = 0) -> dict | None:
 
 
 def scheduled_job(kind: str) -> str:
-    """What a django-q Schedule calls: one run of `kind`, triggered by the schedule."""
+    """What a django-q Schedule calls: one run of `kind`, triggered by the schedule (none
+    while Bling was never connected: the dashboard asks to connect instead)."""
+    if not scheduled_run_wanted(kind=kind):
+        return "not_connected"
     run = job_run_now(kind=kind, trigger=JobRun.Trigger.SCHEDULE)
     return run.status

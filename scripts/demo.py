@@ -274,11 +274,19 @@ class Demo:
 
     def bling_connect(self, session: Any) -> None:
         """Conectar ao Bling -> the sandbox's authorization page -> the app's callback."""
-        response = session.get(f"{self.app_url}/bling/connect/", timeout=60)
+        # The connect page's button: a POST (with the CSRF token) starts the flow.
+        page = f"{self.app_url}/bling/connect/"
+        session.get(page, timeout=20).raise_for_status()
+        response = session.post(
+            page,
+            data={"csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+            headers={"Referer": page},
+            timeout=60,
+        )
         hops = " -> ".join(r.headers.get("Location", "?").split("?")[0] for r in response.history)
-        if response.status_code != 200 or 'id="bling-connect-result"' not in response.text:
+        if response.status_code != 200 or 'id="bling-guide' not in response.text:
             raise DemoError(f"a conexão ao Bling falhou ({response.status_code}, via {hops})")
-        if 'class="success"' not in response.text:
+        if 'id="bling-guide-connected"' not in response.text:
             raise DemoError("o Bling do sandbox não conectou (veja a página de conexão)")
         say(f"conectado ao Bling do sandbox pelo fluxo OAuth ({hops})")
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: prepare the database and static files, then run the web server (gunicorn) and
-# the task cluster (django-q2) together until Ctrl-C or SIGTERM (honcho stops both).
+# the task cluster (django-q2) together until Ctrl-C or SIGTERM (scripts/procs.py stops both,
+# giving them STOP_TIMEOUT seconds, and exits 0 on a clean stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -27,9 +28,13 @@ done
 export PORT="${PORT:-8000}"
 # Loopback only unless told otherwise (BIND_ADDRESS=0.0.0.0 listens on every interface).
 export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1}"
+# One clock in every log line (ours, gunicorn's, django-q's, the process prefixes): the
+# site's TIME_ZONE (from .env or the environment), with its UTC offset.
+TZ=$($PY -c 'import os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blingsync.settings"); from django.conf import settings; print(settings.TIME_ZONE)')
+export TZ
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py setup_schedules
 $PY manage.py ensure_admin
 echo "blingsync: listening on ${BIND_ADDRESS}:${PORT}; admin at http://localhost:${PORT}/admin/  health at http://localhost:${PORT}/health/"
-exec .venv/bin/honcho start -e /dev/null -f Procfile -p "$PORT"
+exec $PY scripts/procs.py

@@ -186,3 +186,15 @@ def _fresh_situations():
     order_situations_cache_clear()
     yield
     order_situations_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the site's language (LANGUAGE_CODE): a test client request in
+    English leaves English active in this thread (LocaleMiddleware does not reset it), and
+    commands and job runs write in the active language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -17,12 +17,43 @@ from blingsync.permissions import REPROCESS_EVENTS, permission_require
 from webhooks.maintenance import events_reprocess
 from webhooks.models import WebhookEvent
 
+# Bling's event names ("stock.updated") in the staff's words.
+_EVENT_RESOURCES = {
+    "product": _("produto"),
+    "stock": _("estoque"),
+    "virtual_stock": _("estoque virtual"),
+    "order": _("pedido"),
+    "invoice": _("NF-e"),
+    "consumer_invoice": _("NFC-e"),
+}
+_EVENT_ACTIONS = {"created": _("criado"), "updated": _("alterado"), "deleted": _("excluído")}
+
+
+def event_type_words(event_type: str) -> str:
+    """ "stock.updated" -> "estoque: alterado"; an unknown name as Bling sent it."""
+    resource, _dot, action = event_type.partition(".")
+    if resource in _EVENT_RESOURCES and action in _EVENT_ACTIONS:
+        return f"{_EVENT_RESOURCES[resource]}: {_EVENT_ACTIONS[action]}"
+    return event_type
+
+
+class _EventTypeFilter(admin.SimpleListFilter):
+    title = _("tipo")
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        types = WebhookEvent.objects.order_by("event_type").values_list("event_type", flat=True)
+        return [(t, event_type_words(t)) for t in types.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "received_at",
-        "event_type",
+        "event_type_display",
         "status_label",
         "ignore_reason",
         "signature_valid",
@@ -32,10 +63,15 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "event_id",
         "note",
     )
+
+    @admin.display(description=_("tipo"), ordering="event_type")
+    def event_type_display(self, obj: WebhookEvent) -> str:
+        return event_type_words(obj.event_type)
+
     list_filter = (
         "status",
         "ignore_reason",
-        "event_type",
+        _EventTypeFilter,
         "signature_valid",
         "http_status",
         "echo",

@@ -1,20 +1,23 @@
-"""The audit log as a CSV file for a spreadsheet (streamed: an export can hold many rows)."""
+"""The audit log as a CSV file for a spreadsheet (streamed: an export can hold many rows), in
+words: actions, origins and outcomes by their labels, before/after and the reason's facts as
+"field: value" text, local times to the second, all in the exporting admin's language."""
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.spreadsheet_cells import spreadsheet_cell_neutralise
-from blingsync.audit_reasons import audit_reason_text
+from blingsync.audit_reasons import audit_reason_text, reason_rule_label
 from blingsync.models import AuditLog
+from blingsync.run_details import detail_value_text
 
 AUDIT_CSV_COLUMNS = [
     ("created_at", _("quando")),
@@ -45,28 +48,40 @@ class _Echo:
         return value
 
 
+def _local_time(value) -> str:
+    """Local date and time to the second, in the spreadsheet's order (pt-BR: 07/12/2026
+    14:05:09; English: 2026-12-07 14:05:09)."""
+    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
+    return timezone.localtime(value).strftime(f"{date_format} %H:%M:%S")
+
+
+def _words(value: Any) -> str:
+    return "" if value in (None, "", {}, []) else detail_value_text(value)
+
+
 def audit_csv_rows(queryset: QuerySet[AuditLog]) -> Iterator[list[Any]]:
     yield [str(label) for _name, label in AUDIT_CSV_COLUMNS]
+    yes, no = gettext_now("sim"), gettext_now("não")
     for entry in queryset.iterator(chunk_size=2000):
         yield [
-            timezone.localtime(entry.created_at).isoformat(),
-            entry.action,
+            _local_time(entry.created_at),
+            entry.get_action_display(),
             entry.bling_product_id if entry.bling_product_id is not None else "",
             entry.code,
             entry.product_name,
             entry.product_code,
-            "" if entry.before is None else json.dumps(entry.before, ensure_ascii=False),
-            "" if entry.after is None else json.dumps(entry.after, ensure_ascii=False),
-            # The sentence in the exporting admin's language, and the fields it is made of.
+            _words(entry.before),
+            _words(entry.after),
+            # The sentence in the exporting admin's language, and what it is made of.
             audit_reason_text(entry),
-            entry.reason_rule,
-            json.dumps(entry.reason_data, ensure_ascii=False) if entry.reason_data else "",
-            entry.source,
+            reason_rule_label(entry.reason_rule) if entry.reason_rule else "",
+            _words(entry.reason_data),
+            entry.get_source_display(),
             entry.source_ref,
             entry.actor,
             entry.job_run_id or "",
-            "1" if entry.dry_run else "0",
-            entry.outcome,
+            yes if entry.dry_run else no,
+            entry.get_outcome_display(),
             entry.error,
         ]
 

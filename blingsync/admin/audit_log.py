@@ -19,9 +19,9 @@ from blingsync.admin.audit_csv import audit_csv_response
 from blingsync.admin.jobs import job_run_plan_of
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text, reason_rule_label, reason_rules
-from blingsync.formatting import json_pretty
 from blingsync.models import AuditLog
 from blingsync.permissions import EXPORT_AUDIT, permission_require
+from blingsync.run_details import details_table_html
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
 
@@ -149,15 +149,15 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("dados do motivo"))
     def reason_data_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.reason_data)
+        return details_table_html(obj.reason_data)
 
     @admin.display(description=_("antes"))
     def before_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.before)
+        return details_table_html(obj.before)
 
     @admin.display(description=_("depois"))
     def after_display(self, obj: AuditLog) -> str:
-        return json_pretty(obj.after)
+        return details_table_html(obj.after)
 
     @admin.action(description=_("Exportar as entradas selecionadas em CSV"), permissions=["export"])
     def export_csv(

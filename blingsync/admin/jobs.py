@@ -8,6 +8,7 @@ Everything that takes time is queued (`job_run_queue`), never run inside the req
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -27,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blingsync.admin.readonly import ReadOnlyAdminMixin
 from blingsync.audit_reasons import audit_reason_text
-from blingsync.formatting import duration_format, json_pretty
+from blingsync.formatting import duration_format
 from blingsync.jobrunner import (
     job_kinds,
     job_kinds_full,
@@ -45,6 +47,7 @@ from blingsync.permissions import (
     permission_require,
     user_may_run_jobs,
 )
+from blingsync.run_details import details_table_html
 from blingsync.templatetags.blingsync_audit import audit_product_html
 
 
@@ -130,27 +133,36 @@ class RunNowForm(forms.Form):
         return cleaned
 
 
+def _grouped_count(field: str, label: Any) -> Callable[[Any, JobRun], str]:
+    """A list column of one of a run's counts, grouped as staff write numbers (120.000)."""
+
+    @admin.display(description=label, ordering=field)
+    def display(self: Any, obj: JobRun) -> str:
+        return number_format(getattr(obj, field), force_grouping=True)
+
+    return display
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/blingsync/jobrun/change_list.html"
     change_form_template = "admin/blingsync/jobrun/change_form.html"
+    # Fits 1,366 px: the run's number and kind in one column, counts grouped (120.000).
     list_display = [
-        "id",
         "kind_display",
         "trigger",
         "status_display",
-        "dry_run_display",
-        "seen",
-        "changed",
-        "skipped",
-        "errors",
-        "api_calls",
+        "seen_display",
+        "changed_display",
+        "skipped_display",
+        "errors_display",
+        "api_calls_display",
         "duration_display",
         "created_at",
         "requested_by",
         "plan_link",
     ]
-    list_display_links = ["id", "kind_display"]
+    list_display_links = ["kind_display"]
     list_filter = ["kind", "status", "skip_reason", "trigger", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["=id", "requested_by", "error"]
@@ -189,8 +201,14 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("tipo"), ordering="kind")
     def kind_display(self, obj: JobRun) -> str:
-        label = capfirst(obj.get_kind_display())
+        label = f"#{obj.pk} {capfirst(obj.get_kind_display())}"
         return f"{label} ({gettext('simulação')})" if obj.dry_run else label
+
+    seen_display = _grouped_count("seen", _("vistos"))
+    changed_display = _grouped_count("changed", _("alterados"))
+    skipped_display = _grouped_count("skipped", _("pulados"))
+    errors_display = _grouped_count("errors", _("erros"))
+    api_calls_display = _grouped_count("api_calls", _("chamadas à API"))
 
     @admin.display(description=_("plano"))
     def plan_link(self, obj: JobRun) -> str:
@@ -215,11 +233,11 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             # Rows written before dry_run was recorded only when asked: "false" there meant
             # "not asked", and the run was a simulation all the same (see the details).
             params.pop("dry_run")
-        return json_pretty(params)
+        return details_table_html(params)
 
     @admin.display(description=_("detalhes"))
     def details_display(self, obj: JobRun) -> str:
-        return json_pretty(obj.details)
+        return details_table_html(obj.details)
 
     @admin.display(description=_("registros de auditoria"))
     def audit_entries_display(self, obj: JobRun) -> str:

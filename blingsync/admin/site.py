@@ -11,3 +11,6 @@ admin.site.index_title = _("Administração")
 admin.site.index_template = "admin/blingsync_index.html"
 # The "view site" link would only lead back here; the dashboard link replaces it.
 admin.site.site_url = None
+# No app list beside every page: at 1,366 px it took the room the lists need (the index and
+# the breadcrumbs lead everywhere).
+admin.site.enable_nav_sidebar = False

@@ -1,7 +1,8 @@
 """Connecting the Bling account from the admin (staff only): redirect to Bling's authorize
 page with a random `state` kept in the session, then the OAuth callback.
 
-The callback checks `state` and hands the code to `bling_connect_with_code`, which claims it
+GET /bling/connect/ is the page that guides (blingsync.connect.guide); its button POSTs to the
+same address, which starts the flow. The callback checks `state` and hands the code to `bling_connect_with_code`, which claims it
 in the database before the exchange: a reloaded callback page never sends a code twice
 (Bling revokes access when a code is reused).
 
@@ -17,7 +18,6 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +32,7 @@ from blingsync.audit import AuditSource, audit_source
 from blingsync.bling.errors import BlingError, BlingUnavailable
 from blingsync.bling.oauth import oauth_authorize_url, oauth_state_new
 from blingsync.bling.token_crypto import TokenDecryptError
+from blingsync.connect.guide import connect_guide_get
 from blingsync.connect.services import (
     CodeAlreadyUsed,
     CompanyChange,
@@ -88,18 +89,21 @@ def connect_permission_required(view: Callable[..., HttpResponse]) -> Callable[.
 
 @connect_permission_required
 def bling_connect(request: HttpRequest) -> HttpResponse:
-    """Send the browser to Bling's authorization page."""
-    if not settings.BLING_CLIENT_ID or not settings.BLING_CLIENT_SECRET:
-        return _result(
-            request,
-            ok=False,
-            heading=_("Aplicativo do Bling não configurado"),
-            message=_("Defina BLING_CLIENT_ID e BLING_CLIENT_SECRET no ambiente do servidor."),
-            status=503,
-        )
-    state = oauth_state_new()
-    request.session[SESSION_STATE] = state
-    return redirect(oauth_authorize_url(state=state))
+    """GET: the connect page (how to set up the Bling app, or the button and what happens,
+    and once connected what to do next). POST (the button): send the browser to Bling's
+    authorization page."""
+    guide = connect_guide_get()
+    if request.method == "POST" and guide.configured:
+        state = oauth_state_new()
+        request.session[SESSION_STATE] = state
+        return redirect(oauth_authorize_url(state=state))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Conectar ao Bling"),
+        "guide": guide,
+    }
+    status = 503 if request.method == "POST" else 200
+    return TemplateResponse(request, "blingsync/connect_guide.html", context, status=status)
 
 
 @connect_permission_required
@@ -198,13 +202,13 @@ def bling_callback(request: HttpRequest) -> HttpResponse:
 
 
 def _connected(request: HttpRequest, conn) -> HttpResponse:
-    return _result(
-        request,
-        ok=True,
-        heading=_("Conectado ao Bling"),
-        message=_("Conta conectada: %(company)s.")
-        % {"company": conn.company_name or conn.company_id or _("empresa sem nome")},
-    )
+    """The connect page in its connected state: the company and what to do next."""
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Conectar ao Bling"),
+        "guide": connect_guide_get(),
+    }
+    return TemplateResponse(request, "blingsync/connect_guide.html", context)
 
 
 def _company_change_page(request: HttpRequest, change: CompanyChange) -> HttpResponse:

@@ -28,6 +28,7 @@ from blingsync.operations.status import (
     event_counts,
     queue_backlog,
 )
+from blingsync.schedule_gate import bling_never_connected
 from webhooks.selectors import inbox_figures
 
 logger = logging.getLogger(__name__)
@@ -143,8 +144,9 @@ def dashboard_connection() -> ConnectionSummary:
     )
 
 
-def dashboard_kinds() -> list[KindSummary]:
-    """The last run, the last successful run and the next scheduled run of every job kind."""
+def dashboard_kinds(*, never_connected: bool = False) -> list[KindSummary]:
+    """The last run, the last successful run and the next scheduled run of every job kind.
+    While Bling was never connected nothing is "overdue" (the page asks to connect once)."""
     names = {spec.name: spec.kind for spec in SCHEDULES}
     schedules = {
         names[s.name]: s for s in Schedule.objects.filter(name__in=names).exclude(repeats=0)
@@ -167,8 +169,10 @@ def dashboard_kinds() -> list[KindSummary]:
         if schedule is not None and schedule.schedule_type == Schedule.MINUTES:
             allowed = timedelta(minutes=3 * (schedule.minutes or 0))
             last_ok = summary.last_success.finished_at if summary.last_success else None
-            summary.overdue = bool(summary.last_run or last_ok) and (
-                last_ok is None or now - last_ok > allowed
+            summary.overdue = (
+                not never_connected
+                and bool(summary.last_run or last_ok)
+                and (last_ok is None or now - last_ok > allowed)
             )
         summaries.append(summary)
     return summaries
@@ -303,12 +307,14 @@ def dashboard_context() -> dict:
     """Everything the dashboard page shows."""
     settings_row = RuntimeSettings.load()
     days, per_action = dashboard_daily_changes(days=30)
+    never_connected = bling_never_connected()
     return {
         "connection": dashboard_connection(),
+        "never_connected": never_connected,
         "settings_row": settings_row,
         "mode_is_live": settings_row.mode == RuntimeSettings.Mode.LIVE,
         "mode_is_paused": settings_row.mode == RuntimeSettings.Mode.PAUSED,
-        "kinds": dashboard_kinds(),
+        "kinds": dashboard_kinds(never_connected=never_connected),
         "full_kinds": job_kinds_full(),
         "events": event_counts(),
         "webhook_inbox": dashboard_webhook_inbox(),

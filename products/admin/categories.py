@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms.models import model_to_dict
@@ -101,8 +102,61 @@ def _rule_label(before: dict[str, Any] | None, rule: CategoryRule | None) -> str
     return (rule.name_match if rule is not None else (before or {}).get("name_match")) or "?"
 
 
+class _InheritedBooleanSelect(forms.NullBooleanSelect):
+    """Yes / no / inherited: an empty choice is "Herdado" (as the field's help says), not
+    Django's "Desconhecido"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", _("Herdado (da categoria pai)")),
+            ("true", _("Sim")),
+            ("false", _("Não")),
+        ]
+
+
+class CategoryRuleForm(forms.ModelForm):
+    class Meta:
+        model = CategoryRule
+        fields = ["category", "name_match", "prefix", "code_policy", "deactivate_when_sold_out"]
+        widgets = {"deactivate_when_sold_out": _InheritedBooleanSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy = self.fields.get("code_policy")
+        if isinstance(policy, forms.TypedChoiceField | forms.ChoiceField):
+            policy.choices = [("", _("Herdada (da categoria pai)"))] + [
+                c for c in CategoryRule.CodePolicy.choices if c[0]
+            ]
+
+
+def _inherited_text(value: bool | str | None, labels: dict | None = None) -> str:
+    """A rule's own setting in words; unset reads "herdado"."""
+    if value is None or value == "":
+        return str(_("herdado"))
+    if isinstance(value, bool):
+        return str(_("sim") if value else _("não"))
+    return str((labels or {}).get(value, value))
+
+
+class _DeactivationFilter(admin.SimpleListFilter):
+    title = _("inativar quando esgotado")
+    parameter_name = "deactivate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("sim")), ("no", _("não")), ("inherited", _("herdado"))]
+
+    def queryset(self, request, queryset):
+        value = {"yes": True, "no": False, "inherited": None}.get(self.value() or "", "")
+        if value == "":
+            return queryset
+        if value is None:
+            return queryset.filter(deactivate_when_sold_out__isnull=True)
+        return queryset.filter(deactivate_when_sold_out=value)
+
+
 class _RemovedFilter(admin.SimpleListFilter):
-    title = _("no Bling")
+    title = _("situação no Bling")
     parameter_name = "removed"
 
     def lookups(self, request, model_admin):
@@ -133,6 +187,7 @@ class _HasRuleFilter(admin.SimpleListFilter):
 
 class CategoryRuleInline(admin.StackedInline):
     model = CategoryRule
+    form = CategoryRuleForm
     fk_name = "category"
     extra = 1
     max_num = 1
@@ -259,18 +314,17 @@ class CategoryAdmin(admin.ModelAdmin):
 class CategoryRuleAdmin(admin.ModelAdmin):
     """All rules, including those by name not attached to a mirrored category yet."""
 
+    form = CategoryRuleForm
     list_display = [
         "__str__",
-        "name_match",
         "prefix",
-        "code_policy",
-        "deactivate_when_sold_out",
+        "policy_display",
+        "deactivation_display",
         "effective_prefix",
-        "updated_at",
     ]
     list_filter = [
         "code_policy",
-        "deactivate_when_sold_out",
+        _DeactivationFilter,
         ("category", admin.EmptyFieldListFilter),
     ]
     search_fields = ["name_match", "category__full_path", "prefix"]
@@ -288,6 +342,14 @@ class CategoryRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(EDIT_RULES)
+
+    @admin.display(description=_("política de código"), ordering="code_policy")
+    def policy_display(self, obj: CategoryRule) -> str:
+        return _inherited_text(obj.code_policy, dict(CategoryRule.CodePolicy.choices))
+
+    @admin.display(description=_("inativar quando esgotado"), ordering="deactivate_when_sold_out")
+    def deactivation_display(self, obj: CategoryRule) -> str:
+        return _inherited_text(obj.deactivate_when_sold_out)
 
     @admin.display(description=_("prefixo efetivo"))
     def effective_prefix(self, obj: CategoryRule) -> str | Promise:

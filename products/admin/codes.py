@@ -27,6 +27,7 @@ from products.codes import counter_raise, counter_value_check
 from products.models import CodeAssignment, CodeCounter
 from products.models.categories import prefix_validator
 from products.plans import counters_seeded
+from products.product_names import product_name_html, product_names_annotate
 
 
 class CodeCounterForm(forms.ModelForm):
@@ -160,7 +161,7 @@ class CodeAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Read-only: deleting would let the product (or the code) be given again.
     list_display = [
         "code",
-        "bling_product_id",
+        "product_display",
         "parent_product_id",
         "status",
         "attempts",
@@ -173,6 +174,14 @@ class CodeAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = _("Busque pelo código ou pelo id do produto no Bling.")
     date_hierarchy = "created_at"
     actions = ["sweep_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CodeAssignment]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
+    @admin.display(description=_("produto"), ordering="bling_product_id")
+    def product_display(self, obj: CodeAssignment) -> str:
+        return product_name_html(obj)
+
     readonly_fields = [
         "bling_product_id",
         "parent_product_id",

@@ -31,6 +31,7 @@ from blingsync.permissions import EDIT_RULES, RUN_LIVE, permission_require
 from blingsync.runtime import mode_is_paused
 from products.kits import kit_part_sales
 from products.models import ProductStockState, SaleLine, StockMovement
+from products.product_names import product_name_html, product_names_annotate
 from products.soldout import EVIDENCE_WINDOW
 from products.stock_evaluations import stock_evaluation_request
 
@@ -44,14 +45,6 @@ _AUDIT_ACTIONS = (
 
 def _changelist(model: str, **params: str | int) -> str:
     return reverse(f"admin:{model}_changelist") + "?" + urlencode(params)
-
-
-def _state_link(product_id: int) -> str:
-    state = ProductStockState.objects.filter(bling_product_id=product_id).only("pk").first()
-    if state is None:
-        return str(product_id)
-    url = reverse("admin:products_productstockstate_change", args=[state.pk])
-    return format_html('<a href="{}">{}</a>', url, product_id)
 
 
 def _amount(value) -> str:
@@ -78,9 +71,12 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=bling_product_id", "=event_id"]
     search_help_text = _("Busque pelo id do produto no Bling ou pelo id do evento.")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StockMovement]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
     @admin.display(description=_("produto"), ordering="bling_product_id")
     def product_link(self, obj: StockMovement) -> str:
-        return _state_link(obj.bling_product_id)
+        return product_name_html(obj)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: StockMovement) -> str:
@@ -100,13 +96,10 @@ class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_date",
         "document_display",
-        "line",
-        "product_link",
-        "product_code",
+        "product_display",
         "quantity_display",
         "situation_name",
         "counted",
-        "first_seen_at",
     ]
     list_filter = ["source", "counted", "situation_name", "order_date"]
     date_hierarchy = "order_date"
@@ -120,9 +113,14 @@ class SaleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def document_display(self, obj: SaleLine) -> str:
         return f"{sale_document(obj)} ({obj.order_id})"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SaleLine]:
+        return product_names_annotate(queryset=super().get_queryset(request))
+
     @admin.display(description=_("produto"), ordering="bling_product_id")
-    def product_link(self, obj: SaleLine) -> str:
-        return _state_link(obj.bling_product_id)
+    def product_display(self, obj: SaleLine) -> str:
+        """Name and code as blingsync knows them (the line's own code first), the Bling id
+        when it never read the product; linking to the product's evidence page."""
+        return product_name_html(obj, code=obj.product_code)
 
     @admin.display(description=_("quantidade"), ordering="quantity")
     def quantity_display(self, obj: SaleLine) -> str:

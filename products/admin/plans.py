@@ -37,6 +37,7 @@ from blingsync.admin.spreadsheet_cells import spreadsheet_cell_neutralise
 from blingsync.audit_reasons import reason_rule_label
 from blingsync.models import JobRun
 from blingsync.permissions import RUN_LIVE, permission_require
+from blingsync.run_details import details_table_html
 from products.models import PlanItem, PlanLeftAlone
 from products.plan_apply import PlanRefused, plan_apply_queue
 from products.plan_text import plan_warnings
@@ -122,7 +123,14 @@ class PlanItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["action", "status"]
     search_fields = ["name", "code", "proposed", "=bling_product_id"]
-    readonly_fields = [f.name for f in PlanItem._meta.fields]
+    # The facts as a labelled table, not JSON (issue 25).
+    readonly_fields = [
+        "facts_display" if f.name == "facts" else f.name for f in PlanItem._meta.fields
+    ]
+
+    @admin.display(description=_("fatos"))
+    def facts_display(self, obj: PlanItem) -> str:
+        return details_table_html(obj.facts)
 
     @admin.display(description=_("plano"))
     def run_link(self, obj: PlanItem) -> str:

@@ -54,9 +54,13 @@ def test_the_link_opens_conectar_ao_bling(
     assert path == "/bling/connect/"
 
     client.force_login(manager)
-    response = client.get(path)
+    page = client.get(path)
+    # The connect page says the access was refused and offers the button...
+    assert page.status_code == 200
+    assert 'id="bling-guide-reconnect"' in page.text and 'id="bling-guide-connect"' in page.text
+    response = client.post(path)
 
-    # "Conectar ao Bling" sends the browser to Bling's authorization page with a state.
+    # ...which sends the browser to Bling's authorization page with a state.
     assert response.status_code == 302
     assert response["Location"].startswith(settings.BLING_AUTHORIZE_URL)
     assert "state=" in response["Location"]

@@ -48,7 +48,7 @@ def test_an_smtp_failure_is_recorded_and_the_job_goes_on(
     run = run_after_commit(job_run_now, kind="tokens", trigger=JobRun.Trigger.SCHEDULE)
 
     assert run.status == JobRun.Status.SKIPPED
-    assert "not connected" in run.error  # its own reason, not the mail's
+    assert "conecte de novo" in run.error  # its own reason, not the mail's
     record = AlertMessage.objects.get()
     assert record.status == AlertMessage.Status.FAILED
     assert record.attempts == 1

@@ -11,6 +11,7 @@ git).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -178,15 +179,15 @@ def test_staff_switch_to_live_and_run_codes_in_dry_run(
     shot(driver, "3_run_queued")
 
     driver.get(f"{live_server.url}/admin/blingsync/jobrun/")
-    assert driver.find_element(By.LINK_TEXT, str(run.pk))
+    assert driver.find_element(By.PARTIAL_LINK_TEXT, f"#{run.pk} ")
     shot(driver, "4_job_runs")
 
 
-def full_shot(driver, name: str) -> None:
-    """The whole page, not just the window (Chrome's own full-page capture)."""
+def full_shot(driver, name: str, width: int = 1600) -> None:
+    """The whole page, not just the window (Chrome's own full-page capture), at `width`."""
     import base64
 
-    driver.set_window_size(1600, 1000)
+    driver.set_window_size(width, 1000)
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     size = metrics.get("cssContentSize") or metrics["contentSize"]
     image = driver.execute_cdp_cmd(
@@ -194,7 +195,7 @@ def full_shot(driver, name: str) -> None:
         {
             "format": "png",
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": 1600, "height": size["height"], "scale": 1},
+            "clip": {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1},
         },
     )
     ARTIFACTS.mkdir(exist_ok=True)
@@ -260,6 +261,187 @@ def test_screenshots_of_the_pages_after_a_dry_run_over_the_retailer_catalog(
     WebDriverWait(driver, 15).until(lambda d: 'lang="en"' in d.page_source)
     assert "derived from the name of the category" in driver.page_source
     full_shot(driver, "retailer_5_audit_log_en")
+
+
+# --- The walk of issue 25: each role, in pt-BR and in English ------------------------------
+
+# The main lists: they must fit 1,366 px without scrolling sideways (page or results table).
+MAIN_LISTS = {
+    "category_rules": "/admin/products/categoryrule/",
+    "categories": "/admin/products/category/",
+    "job_runs": "/admin/blingsync/jobrun/",
+    "sold_items": "/admin/products/saleline/",
+    "audit": "/admin/blingsync/auditlog/",
+    "events": "/admin/webhooks/webhookevent/",
+}
+# English words that give away an English sentence on a pt-BR page (product data is
+# Portuguese; "Bling", "webhook", "token", "API", "dry-run" are words the retailer uses too).
+ENGLISH_TELLS = re.compile(
+    r"\b(the|and|with|without|which|was|were|has|been|this|not|none|true|false|unknown|"
+    r"error|failed|skipped|updated|created|succeeded|pending|yes|sweep|seen|changed|"
+    r"schedule|connected|inherited|by)\b",
+    re.IGNORECASE,
+)
+RAW_JSON = re.compile(r"[{\[]\s*\"[^\"\n]{1,60}\"\s*:")
+
+
+def _catalogue_sentences(lang: str) -> set[str]:
+    """Strings of the `lang` catalogue whose translation differs from the source and that
+    read as a phrase (three words or more): seeing the source on a page in that language
+    means a string was left untranslated (or shown in the other language)."""
+    from tests.staff.test_translations_complete import po_entries
+
+    path = Path(__file__).resolve().parents[2] / "locale" / lang / "LC_MESSAGES" / "django.po"
+    found = set()
+    for entry in po_entries(path):
+        source, text = entry.get("msgid", ""), entry.get("msgstr", "")
+        if not source or not text or source == text or "%" in source or "<" in source:
+            continue
+        if len(source.split()) >= 3:
+            found.add(source)
+    return found
+
+
+def _walk_data(fake_bling, base_url: str) -> dict[str, int]:
+    """A connected account with a retailer's catalog: categories mirrored, a dry-run code
+    sweep (a plan's worth of audit), sold items from orders, a webhook event."""
+    import io
+
+    from django.core.management import call_command
+
+    from tests.products.codes_catalog import prepare
+
+    retailer = prepare(fake_bling, live=False)
+    call_command("sweep_codes", "--dry-run", stdout=io.StringIO())
+    notebook = retailer.ids["Notebook novo 1"]
+    fake_bling.add_order(items=[(notebook, 1), (retailer.ids["Teclado novo"], 2)])
+    call_command("sweep_orders", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    status, _body, _id = fake_bling.send_webhook(
+        f"{base_url}/webhooks/bling/", "stock.updated", {"produto": {"id": notebook}}
+    )
+    assert status == 200
+    return {"notebook": notebook}
+
+
+def _page_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def _fits(driver) -> list[str]:
+    """What scrolls sideways at the window's width (the page, or a results table)."""
+    return driver.execute_script(
+        """
+        const out = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth + 1) out.push('page ' + doc.scrollWidth);
+        for (const el of document.querySelectorAll('#changelist .results, #content-main')) {
+          if (el.scrollWidth > el.clientWidth + 1) out.push(el.className || el.id);
+        }
+        return out;
+        """
+    )
+
+
+@pytest.mark.parametrize("role", ["gestao", "operacao"])
+def test_walk_as_each_role_in_portuguese_and_english(
+    browser, live_server, django_user_model, fake_bling, bling_connected, role
+):
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import role_user_create
+
+    data = _walk_data(fake_bling, live_server.url)
+    user = role_user_create(django_user_model, role)
+    user.set_password(PASSWORD)
+    user.save()
+    run = JobRun.objects.filter(kind="codes").latest("id")
+    driver = browser
+    driver.set_window_size(1366, 900)
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+
+    pages = {
+        "dashboard": "/dashboard/",
+        "index": "/admin/",
+        **MAIN_LISTS,
+        "job_run": f"/admin/blingsync/jobrun/{run.pk}/change/",
+        "schedules": "/admin/django_q/schedule/",
+        "connect": "/bling/connect/",
+    }
+    problems: list[str] = []
+    for lang in ("pt-br", "en"):
+        driver.add_cookie({"name": "django_language", "value": lang, "path": "/"})
+        # Sources that must not show in this language: English ones (django-q's) on a pt-BR
+        # page, Portuguese ones (ours) on an English page.
+        untranslated = _catalogue_sentences("pt_BR" if lang == "pt-br" else "en")
+        for name, path in pages.items():
+            driver.get(f"{live_server.url}{path}")
+            html_lang = driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
+            assert html_lang.lower().startswith(lang[:2]), (name, html_lang)
+            text = _page_text(driver)
+            full_shot(driver, f"walk_{role}_{lang}_{name}", width=1366)
+            driver.set_window_size(1366, 900)
+            where = f"{role}/{lang}/{name}"
+            if name == "connect" and role == "operacao":
+                assert "blingsync – gestão" in text, text[:500]
+            if lang == "pt-br":
+                tells = sorted({m.group(0).lower() for m in ENGLISH_TELLS.finditer(text)})
+                if tells:
+                    problems.append(f"{where}: English words {tells}")
+            leaked = sorted(source for source in untranslated if source in text)
+            if leaked:
+                problems.append(f"{where}: untranslated {leaked[:5]}")
+            raw = RAW_JSON.search(text)
+            if raw:
+                problems.append(f"{where}: raw JSON {raw.group(0)!r}")
+            if name in MAIN_LISTS:
+                wide = _fits(driver)
+                if wide:
+                    problems.append(f"{where}: scrolls sideways at 1,366 px: {wide}")
+    assert data["notebook"]
+    assert not problems, "\n".join(problems)
+
+
+def test_first_start_without_a_bling_app(browser, live_server, django_user_model, settings):
+    """A fresh install: no Bling app configured, schedules set up and due. The dashboard says
+    "conecte o Bling" once (no skipped runs), and its button leads to the steps in Bling."""
+    import io
+
+    from django.core.management import call_command
+    from selenium.webdriver.common.by import By
+
+    from blingsync.tasks import scheduled_job
+    from tests.conftest import role_user_create
+
+    settings.BLING_CLIENT_ID = settings.BLING_CLIENT_SECRET = settings.BLING_REDIRECT_URI = ""
+    settings.SITE_URL = "https://loja.example.com.br"
+    call_command("setup_schedules", stdout=io.StringIO())
+    for kind in ("codes", "stock", "orders", "invoices", "categories", "tokens"):
+        scheduled_job(kind)
+    assert not JobRun.objects.exists()
+    user = role_user_create(django_user_model, "gestao")
+    user.set_password(PASSWORD)
+    user.save()
+    driver = browser
+    driver.get(f"{live_server.url}/admin/login/?next=/dashboard/")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert text.count("Conecte o Bling para as tarefas começarem.") == 1
+    assert "⚠" not in text and "Ignorado" not in text
+    full_shot(driver, "first_start_1_dashboard", width=1366)
+    click_and_wait(driver, driver.find_element(By.ID, "dash-connect"))
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert "https://loja.example.com.br/bling/callback/" in text
+    assert "Central de Extensões" in text and ".env" in text
+    assert not driver.find_elements(By.ID, "bling-guide-connect")
+    full_shot(driver, "first_start_2_connect_guide", width=1366)
 
 
 def test_gestao_simulates_reviews_applies_selected_and_undoes(

@@ -10,7 +10,7 @@ from blingsync.models import AuditLog, BlingConnection
 
 
 def _start(client) -> dict[str, str]:
-    response = client.get("/bling/connect/")
+    response = client.post("/bling/connect/")
     assert response.status_code == 302
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response["Location"]).query))
 
@@ -25,7 +25,7 @@ def _authorize_at_fake(fake_bling, params: dict[str, str]) -> str:
 
 
 def test_connect_redirects_to_bling_with_a_random_state(fake_bling, admin_client):
-    response = admin_client.get("/bling/connect/")
+    response = admin_client.post("/bling/connect/")
     location = response["Location"]
     assert location.startswith(fake_bling.authorize_url + "?")
     params = _start(admin_client)

@@ -52,7 +52,7 @@ def test_bling_connect_without_a_code_prints_the_authorize_url(fake_bling, db):
 
 def test_bling_status_shows_the_connection_but_never_the_token(fake_bling, bling_connected):
     out = _run("bling_status")
-    assert "situação: connected" in out
+    assert "situação: conectado" in out
     assert "Loja Teste" in out
     assert "token expira em" in out
     assert connection_access_token(bling_connected) not in out
@@ -70,3 +70,20 @@ def test_bling_status_fails_when_a_reconnect_is_needed(fake_bling, bling_connect
     )
     with pytest.raises(CommandError, match="precisa ser refeita"):
         _run("bling_status")
+
+
+def test_bling_status_speaks_english_when_asked(fake_bling, bling_connected):
+    from django.utils import translation
+
+    with translation.override("en"):
+        out = _run("bling_status")
+    assert "status: connected" in out
+    assert "situação" not in out
+
+
+def test_bling_status_not_connected_says_so_in_words(db):
+    out = StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("bling_status", stdout=out)
+    assert "situação: não conectado" in out.getvalue()
+    assert "not_connected" not in out.getvalue() + str(refused.value)

@@ -132,7 +132,13 @@ def test_a_run_without_a_bling_connection_is_skipped_with_the_reason(monkeypatch
     monkeypatch.setitem(jobrunner._REGISTRY, "categories", JobSpec("categories", needs_bling))
     run = job_run_now(kind="categories", trigger=JobRun.Trigger.SCHEDULE)
     assert run.status == JobRun.Status.SKIPPED
-    assert "not connected to Bling" in run.error
+    # In words, in one language (no "not connected to Bling: Bling no answer: ..." chain).
+    assert run.error == "Bling não conectado: conecte a conta em “Conectar ao Bling”."
+    from django.utils import translation
+
+    with translation.override("en"):
+        again = job_run_now(kind="categories", trigger=JobRun.Trigger.SCHEDULE)
+    assert again.error.startswith("Bling is not connected")
 
 
 def test_a_dry_run_record_keeps_its_flag():

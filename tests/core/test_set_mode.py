@@ -20,7 +20,7 @@ def test_it_switches_to_live_and_audits_it():
     out = StringIO()
     call_command("set_mode", "live", stdout=out)
     assert RuntimeSettings.load().mode == "live"
-    assert "live" in out.getvalue()
+    assert "modo agora: ao vivo" in out.getvalue()
     entry = AuditLog.objects.get(action=AuditLog.Action.MODE_CHANGED)
     assert entry.before == {"mode": "dry_run"} and entry.after == {"mode": "live"}
     assert entry.source == AuditLog.Source.COMMAND
@@ -28,6 +28,6 @@ def test_it_switches_to_live_and_audits_it():
 
 
 def test_it_rejects_an_unknown_mode():
-    with pytest.raises(CommandError, match="unknown mode 'turbo'"):
+    with pytest.raises(CommandError, match="modo desconhecido 'turbo'"):
         call_command("set_mode", "turbo")
     assert RuntimeSettings.load().mode == "dry_run"

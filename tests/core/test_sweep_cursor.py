@@ -121,8 +121,8 @@ def test_the_sweep_commands_take_full(fake_bling, bling_connected, live):
     call_command("sweep_orders", "--full", stdout=out)
     run = JobRun.objects.filter(kind="orders").latest("id")
     assert run.params == {"full": True} and run.details["since"] is None
-    assert "cursor: completa: varredura completa pedida" in out.getvalue()
-    with pytest.raises(CommandError, match="--full and --since"):
+    assert "ponto de partida: completa: varredura completa pedida" in out.getvalue()
+    with pytest.raises(CommandError, match="--full e --since"):
         call_command("sweep_orders", "--full", "--since", "2026-11-01", stdout=io.StringIO())
     assert JobRun.objects.filter(kind="orders").count() == 2
 

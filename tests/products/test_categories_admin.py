@@ -92,3 +92,16 @@ def test_a_rule_edit_in_the_rules_admin_is_audited(admin_client, mirrored):
     entry = AuditLog.objects.filter(action=AuditLog.Action.RULE_CHANGED, actor="admin").get()
     assert (entry.before["prefix"], entry.after["prefix"]) == ("NTB", "NB")
     assert entry.source == AuditLog.Source.ADMIN
+
+
+def test_an_unset_choice_reads_inherited_as_its_help_says(role_client, mirrored):
+    """The rule form's empty choices say "Herdado/Herdada" (the help: "Vazio: herdado ..."),
+    not Django's "Desconhecido"; the rules list says "herdado" too."""
+    client = role_client("gestao")
+    page = client.get(f"/admin/products/category/{mirrored['placa']}/change/").content.decode()
+    assert "Herdado (da categoria pai)" in page and "Herdada (da categoria pai)" in page
+    assert "Desconhecido" not in page
+    CategoryRule.objects.create(name_match="Acessórios", prefix="ACES")
+    rules = client.get("/admin/products/categoryrule/").content.decode()
+    assert "herdado" in rules and "Desconhecido" not in rules
+    assert "Por situação no Bling" in client.get("/admin/products/category/").content.decode()

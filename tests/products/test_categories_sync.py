@@ -46,7 +46,7 @@ def test_it_mirrors_categories_with_their_full_path(fake_bling, bling_connected)
     assert Category.objects.get(pk=ddr).full_path == "Peças > Placa Mãe > DDR4"
     assert Category.objects.get(pk=placa).parent_id == pecas
     assert Category.objects.get(pk=pecas).parent_id is None
-    assert "succeeded" in output
+    assert "concluído" in output
 
 
 def test_it_pages_through_many_categories(fake_bling, bling_connected):

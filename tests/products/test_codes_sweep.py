@@ -69,7 +69,7 @@ def test_a_live_sweep_codes_every_eligible_product_and_nothing_else(fake_bling, 
     assert run.status == JobRun.Status.SUCCEEDED
     assert run.changed == len(applied)
     assert run.api_calls > 0
-    assert "Bling API calls" in output and "skipped has_code" in output
+    assert "chamadas à API do Bling" in output and "pulados (já tem código)" in output
 
 
 def test_a_second_sweep_finds_nothing_to_do(fake_bling, bling_connected):
@@ -95,7 +95,7 @@ def test_a_dry_run_writes_nothing_and_consumes_no_counter(fake_bling, bling_conn
     assert set(would.values_list("outcome", flat=True)) == {AuditLog.Outcome.WOULD_DO}
     ntb = [e.code for e in would if e.code.startswith("NTB")]
     assert _numbers(ntb, "NTB") == list(range(42, 42 + len(ntb)))  # what they would get
-    assert "(dry-run)" in output
+    assert "(simulação)" in output
 
 
 def test_a_new_install_in_dry_run_mode_sweeps_in_dry_run(fake_bling, bling_connected):

@@ -66,7 +66,7 @@ def test_a_product_sold_to_zero_by_an_nfce_only_is_deactivated(fake_bling, live)
     assert result.verdict == "deactivate"
     entry = AuditLog.objects.get(action=AuditLog.Action.PRODUCT_DEACTIVATED, bling_product_id=pid)
     assert f"2 unidades vendidas na NFC-e nº {nfce['numero']}" in entry.reason
-    assert "invoices_lines: 1" in out
+    assert "itens de notas: 1" in out
 
 
 def test_the_evidence_page_lists_each_sale_with_its_source(
@@ -281,7 +281,7 @@ def test_the_sweep_costs_list_pages_plus_one_detail_per_new_invoice(fake_bling, 
 def test_the_command_refuses_to_run_without_a_connection(fake_bling, db):
     from django.core.management import CommandError
 
-    with pytest.raises(CommandError, match="invoices sweep"):
+    with pytest.raises(CommandError, match="Notas fiscais"):
         sweep()
     assert fake_bling.calls() == []
 
@@ -302,5 +302,5 @@ def test_limit_full_and_dry_run(fake_bling, live):
     assert SaleLine.objects.count() == 3  # the ledger is blingsync's own: recorded in dry-run
     assert situation_writes(fake_bling) == []
 
-    with pytest.raises(CommandError, match="--full and --since"):
+    with pytest.raises(CommandError, match="--full e --since"):
         sweep("--full", "--since", "2026-01-01")

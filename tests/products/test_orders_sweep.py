@@ -44,7 +44,7 @@ def test_it_records_the_lines_of_changed_orders(fake_bling, orders):
     assert SaleLine.objects.count() == 4
     assert not SaleLine.objects.get(order_id=orders[2]["id"]).counted
     assert SaleLine.objects.filter(counted=True).count() == 3
-    assert "sale_lines: 4" in out and "Bling API calls" in out
+    assert "itens vendidos: 4" in out and "chamadas à API do Bling" in out
 
 
 def test_it_is_idempotent(fake_bling, orders):
@@ -96,7 +96,7 @@ def test_limit_stops_after_that_many_orders(fake_bling, orders):
 
 
 def test_it_fails_clearly_without_a_bling_connection(fake_bling):
-    with pytest.raises(CommandError, match="not connected"):
+    with pytest.raises(CommandError, match="Bling não conectado"):
         call_command("sweep_orders")
 
 

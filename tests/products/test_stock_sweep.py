@@ -75,7 +75,7 @@ def test_it_deactivates_what_sales_sold_out_and_keeps_the_rest(fake_bling, tree)
     # Three products in one category, one in another: one PATCH and one batch POST.
     assert len(fake_bling.calls(method="POST", path="/produtos/situacoes")) == 1
     assert len(fake_bling.calls(method="PATCH")) == 0 or run.details["writes"] == 2
-    assert "stock sweep" in out and "changed 4" in out and "Bling API calls" in out
+    assert "Estoque esgotado" in out and "alterados 4" in out and "chamadas à API do Bling" in out
 
 
 def test_it_lists_candidates_with_filters_never_one_call_per_product(fake_bling, tree):
@@ -183,7 +183,7 @@ def test_dry_run_writes_nothing(fake_bling, tree):
     assert run.plan_items.get().bling_product_id == pid
     entry = AuditLog.objects.get(action="product_deactivated")
     assert entry.outcome == AuditLog.Outcome.WOULD_DO
-    assert "(dry-run)" in out
+    assert "(simulação)" in out
 
 
 def test_the_install_in_dry_run_mode_writes_nothing(fake_bling, tree):
@@ -222,7 +222,7 @@ def test_a_bad_since_is_refused():
 
 
 def test_it_fails_clearly_without_a_bling_connection(fake_bling):
-    with pytest.raises(CommandError, match="not connected"):
+    with pytest.raises(CommandError, match="Bling não conectado"):
         call_command("sweep_stock")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -65,9 +66,25 @@ def test_it_exports_the_filtered_list_with_a_header(staff_client, entries):
     assert row["código"] == "TEMO00001"
     assert row["id do produto no Bling"] == "111"
     assert row["origem"] == "webhook"
-    assert row["simulação"] == "0"
+    assert row["simulação"] == "não"
     assert row["resultado"] == "ok"
-    assert row["depois"] == '{"codigo": "TEMO00001"}'
+    assert row["ação"] == "código atribuído"  # in words, not "code_assigned"
+    assert row["depois"] == "código: TEMO00001"  # not JSON
+    # Local time to the second, in pt-BR order, no microseconds nor UTC offset.
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", row["quando"])
+
+
+def test_the_export_reads_in_english_for_an_admin_in_english(staff_client, entries):
+    response = staff_client.get(
+        f"{LIST_URL}export-csv/?action__exact=code_assigned&dry_run__exact=0",
+        headers={"accept-language": "en"},
+    )
+    body = b"".join(response.streaming_content).decode("utf-8").removeprefix("\ufeff")
+    header, row = list(csv.reader(io.StringIO(body), delimiter=";"))
+    record = dict(zip(header, row, strict=True))
+    assert record["action"] == "code assigned"
+    assert record["dry-run"] == "no"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", record["when"])
 
 
 def test_it_exports_everything_without_filters(staff_client, entries):

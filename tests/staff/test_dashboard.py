@@ -139,7 +139,9 @@ def test_the_admin_index_links_to_the_dashboard(staff_client):
     assert "blingsync" in response.text
 
 
-def test_a_scheduled_kind_without_a_recent_success_is_flagged(staff_client, recorded_jobs):
+def test_a_scheduled_kind_without_a_recent_success_is_flagged(
+    staff_client, recorded_jobs, bling_connected
+):
     from django.core.management import call_command
 
     call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115

@@ -147,7 +147,7 @@ def test_the_list_shows_counts_api_calls_and_duration(staff_client, recorded_job
     response = staff_client.get("/admin/blingsync/jobrun/")
     assert response.status_code == 200
     assert "2 min 5 s" in response.text
-    assert '<td class="field-api_calls">17</td>' in response.text
+    assert '<td class="field-api_calls_display">17</td>' in response.text
 
 
 def test_a_run_shows_its_audit_entries(staff_client, recorded_jobs):

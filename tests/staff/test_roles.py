@@ -290,7 +290,7 @@ ROWS = [
     ),
     Row(
         "connect to Bling",
-        lambda c, w: c.get("/bling/connect/"),
+        lambda c, w: c.post("/bling/connect/"),
         {MANAGEMENT},
         lambda b, a, r: r.status_code == 302 and "state=" in r["Location"],
     ),

@@ -53,7 +53,7 @@ def test_it_creates_one_schedule_per_kind_with_the_cadence_of_the_spec():
         assert schedule.schedule_type == Schedule.MINUTES
         assert schedule.minutes == minutes
         assert schedule.repeats == -1
-    assert output.count("created") == len(SCHEDULES) + 1
+    assert output.count(": criado") == len(SCHEDULES) + 1
 
 
 def test_a_second_run_creates_nothing_and_keeps_a_staff_edit():
@@ -64,8 +64,8 @@ def test_a_second_run_creates_nothing_and_keeps_a_staff_edit():
     assert Schedule.objects.count() == len(SCHEDULES) + 1
     assert Schedule.objects.get(name="blingsync:codes").minutes == 5
     assert Schedule.objects.get(name="blingsync:stock").repeats == 0
-    assert "created" not in output
-    assert output.count("kept") == len(SCHEDULES) + 1
+    assert ": criado" not in output
+    assert output.count(": mantido") == len(SCHEDULES) + 1
 
 
 def test_it_repairs_what_runs_but_not_when_it_runs():

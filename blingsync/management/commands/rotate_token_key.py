@@ -8,25 +8,38 @@ list or in SECRET_KEY_FALLBACKS); afterwards the old key can be removed.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from blingsync.bling.token_crypto import TokenDecryptError
 from blingsync.bling.token_store import connection_tokens_reencrypt
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt the stored Bling tokens with the current encryption key."
+    help = _("Recriptografa os tokens do Bling guardados com a chave atual.")
 
     def handle(self, *args, **options) -> None:
         try:
             rewritten = connection_tokens_reencrypt()
         except TokenDecryptError as exc:
             raise CommandError(
-                f"{exc}: keep the old key in TOKEN_ENCRYPTION_KEY (after the new one) or in "
-                "SECRET_KEY_FALLBACKS while rotating, or reconnect Bling in the admin."
+                _(
+                    "%(error)s: mantenha a chave antiga em TOKEN_ENCRYPTION_KEY (depois da nova) "
+                    "ou em SECRET_KEY_FALLBACKS durante a troca, ou conecte o Bling de novo no "
+                    "admin."
+                )
+                % {"error": exc}
             ) from exc
         if rewritten:
             self.stdout.write(
-                self.style.SUCCESS(f"tokens of {rewritten} connection(s) re-encrypted")
+                self.style.SUCCESS(
+                    ngettext(
+                        "tokens de %(n)d conexão recriptografados",
+                        "tokens de %(n)d conexões recriptografados",
+                        rewritten,
+                    )
+                    % {"n": rewritten}
+                )
             )
         else:
-            self.stdout.write("no stored tokens to re-encrypt")
+            self.stdout.write(_("nenhum token guardado para recriptografar"))

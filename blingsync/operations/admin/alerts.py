@@ -3,6 +3,8 @@ user's preferences (daily summary opt-in, language)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -48,8 +50,12 @@ class AlertMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AlertSettings)
 class AlertSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "summary_time", "updated_at")
+    list_display = ("__str__", "summary_time", "updated_display")
     fields = ("summary_time",)
+
+    @admin.display(description=_("alterado em"), ordering="updated_at")
+    def updated_display(self, obj: AlertSettings) -> datetime | None:
+        return obj.updated_at
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not AlertSettings.objects.exists() and super().has_add_permission(request)

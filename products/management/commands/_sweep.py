@@ -13,9 +13,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import number_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
+from blingsync.formatting import duration_format
 from blingsync.jobrunner import job_run_now
 from blingsync.models import JobRun
+from blingsync.run_details import detail_label, detail_value_text
 
 
 def since_parse(value: str) -> datetime:
@@ -25,7 +30,8 @@ def since_parse(value: str) -> datetime:
         day = parse_date(value.strip())
         if day is None:
             raise CommandError(
-                f"--since {value!r} is not a date (use 2026-11-01 or '2026-11-01 10:00')"
+                _("--since %(value)s não é uma data (use 2026-11-01 ou '2026-11-01 10:00')")
+                % {"value": repr(value)}
             )
         parsed = datetime.combine(day, clock.min)
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
@@ -39,23 +45,24 @@ class SweepCommand(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="compute and audit as 'would do'; write nothing to Bling",
+            help=_("calcula e audita como “faria”; não grava nada no Bling"),
         )
         parser.add_argument(
-            "--since", help="only what changed since this date/time (2026-11-01 or '... 10:00')"
+            "--since",
+            help=_("só o que mudou desde esta data/hora (2026-11-01 ou '... 10:00')"),
         )
-        parser.add_argument("--limit", type=int, help=f"stop after this many {self.what}")
+        parser.add_argument("--limit", type=int, help=_("para depois de tantos itens"))
         parser.add_argument(
             "--full",
             action="store_true",
-            help="a full run: everything, not only what changed since the last complete run",
+            help=_("varredura completa: tudo, não só o que mudou desde a última completa"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("limit") is not None and options["limit"] < 1:
-            raise CommandError("--limit must be a positive number")
+            raise CommandError(_("--limit precisa ser 1 ou mais."))
         if options.get("full") and options.get("since"):
-            raise CommandError("--full and --since exclude each other")
+            raise CommandError(_("--full e --since não podem ser usados juntos."))
         params: dict[str, Any] = {"dry_run": bool(options["dry_run"])}
         if options.get("full"):
             params["full"] = True
@@ -64,8 +71,6 @@ class SweepCommand(BaseCommand):
         if options.get("limit"):
             params["limit"] = options["limit"]
         if options.get("full"):
-            if options.get("since"):
-                raise CommandError("--full and --since cannot be used together")
             params["full"] = True
         started = time.monotonic()
         self._last_progress = 0.0
@@ -78,8 +83,14 @@ class SweepCommand(BaseCommand):
         )
         self._summary(run, time.monotonic() - started)
         if run.status != JobRun.Status.SUCCEEDED:
-            status = f"{run.status} ({run.skip_reason})" if run.skip_reason else run.status
-            raise CommandError(f"{self.kind} sweep {status}: {run.error or 'see the job run'}")
+            raise CommandError(
+                _("%(kind)s: %(status)s: %(error)s")
+                % {
+                    "kind": capfirst(run.get_kind_display()),
+                    "status": run.status_label,
+                    "error": run.error or _("veja a execução #%(id)s no admin") % {"id": run.pk},
+                }
+            )
 
     def _progress(self, done: int, total: int | None, label: str) -> None:
         now = time.monotonic()
@@ -90,21 +101,38 @@ class SweepCommand(BaseCommand):
 
     def _summary(self, run: JobRun, seconds: float) -> None:
         details = run.details or {}
-        mode = "dry-run" if details.get("dry_run") else "live"
+        mode = _("simulação") if details.get("dry_run") else _("ao vivo")
         self.stdout.write(
-            f"{self.kind} sweep #{run.pk} {run.status} ({mode}) in {seconds:.1f}s: "
-            f"seen {run.seen}, changed {run.changed}, skipped {run.skipped}, "
-            f"errors {run.errors}, Bling API calls {run.api_calls}"
+            _(
+                "%(kind)s #%(id)s %(status)s (%(mode)s) em %(duration)s: vistos %(seen)s, "
+                "alterados %(changed)s, pulados %(skipped)s, erros %(errors)s, "
+                "chamadas à API do Bling %(calls)s"
+            )
+            % {
+                "kind": capfirst(run.get_kind_display()),
+                "id": run.pk,
+                "status": run.status_label,
+                "mode": mode,
+                "duration": duration_format(seconds),
+                "seen": number_format(run.seen, force_grouping=True),
+                "changed": number_format(run.changed, force_grouping=True),
+                "skipped": number_format(run.skipped, force_grouping=True),
+                "errors": number_format(run.errors, force_grouping=True),
+                "calls": number_format(run.api_calls, force_grouping=True),
+            }
         )
-        if details.get("dry_run_reason"):
-            self.stdout.write(f"  dry-run: {details['dry_run_reason']}")
-        if details.get("cursor"):
-            self.stdout.write(f"  cursor: {details['cursor']}")
+        for key in ("dry_run_reason", "cursor"):
+            if details.get(key):
+                self.stdout.write(
+                    f"  {detail_label(key)}: {detail_value_text(details[key], key=key)}"
+                )
         for key, value in sorted(details.get("skipped_by_reason", {}).items()):
-            self.stdout.write(f"  skipped {key}: {value}")
+            self.stdout.write(f"  {_('pulados')} ({detail_label(key)}): {detail_value_text(value)}")
         for key in self.detail_keys:
             if key in details:
-                self.stdout.write(f"  {key}: {details[key]}")
+                self.stdout.write(
+                    f"  {detail_label(key)}: {detail_value_text(details[key], key=key)}"
+                )
         if "plan" in details and run.status == JobRun.Status.SUCCEEDED:
             # A simulation is a plan (SPEC 5.14): say which and how to apply it.
             from products.plan_text import plan_apply_hint, plan_warnings

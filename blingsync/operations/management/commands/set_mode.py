@@ -5,16 +5,20 @@ from __future__ import annotations
 import getpass
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from blingsync.models import AuditLog, RuntimeSettings
 from blingsync.operations.mode import mode_set
 
 
 class Command(BaseCommand):
-    help = "Set the runtime mode: dry_run (compute and audit only), live (write to Bling), paused."
+    help = _(
+        "Muda o modo: dry_run (simulação: calcula e audita), live (ao vivo: grava no Bling), "
+        "paused (pausado)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("mode", help="one of: " + ", ".join(RuntimeSettings.Mode.values))
+        parser.add_argument("mode", help=", ".join(RuntimeSettings.Mode.values))
 
     def handle(self, *args, **options) -> None:
         mode = options["mode"]
@@ -23,5 +27,12 @@ class Command(BaseCommand):
                 mode=mode, actor=f"command:{getpass.getuser()}", source=AuditLog.Source.COMMAND
             )
         except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"mode is now {settings_row.mode}"))
+            raise CommandError(
+                _("modo desconhecido %(mode)s; escolha um de: %(choices)s")
+                % {"mode": repr(mode), "choices": ", ".join(RuntimeSettings.Mode.values)}
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("modo agora: %(mode)s") % {"mode": settings_row.get_mode_display()}
+            )
+        )
