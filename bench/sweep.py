@@ -28,7 +28,7 @@ present), the peak RSS and CPU time of the `sweep_codes` process (os.wait4, agai
 command's start-up alone), an incremental run after `--changes` products change (half new
 without a code, half edited; its bound: the pages of the listings it asked, as the fake
 filters them, + its writes), and the daily budget on the default schedules
-(`blingsync.schedules`: calls per run measured here x runs a day, against 120,000).
+(`blingsync.operations.schedules`: calls per run measured here x runs a day, against 120,000).
 
 Verdict: PASS when calls <= 1.1 x the lower bound (the incremental run too), the achieved rate (calls - 1) / (last -
 first call) >= 90% of the limit, no 429 was served, and every product got one distinct
@@ -391,7 +391,7 @@ DAY_LIMIT = 120_000
 
 
 def _budget(fake: FakeBling, env: dict[str, str], codes_run: int) -> list[tuple[str, str]]:
-    """What the catalog spends per day on the default schedules (`blingsync.schedules`):
+    """What the catalog spends per day on the default schedules (`blingsync.operations.schedules`):
     each kind's calls per run as measured here, times its runs a day. Codes: the incremental
     run above (its `since` reaches 15 minutes before the full run's start, so it re-lists
     what that run wrote: an upper figure for a quiet 15 minutes). The others: one run each
@@ -400,7 +400,7 @@ def _budget(fake: FakeBling, env: dict[str, str], codes_run: int) -> list[tuple[
     Tokens, events and recovery make no Bling call when nothing is wrong (a token refresh
     is one call every few hours)."""
     script = (
-        "import json; from blingsync.schedules import SCHEDULES; "
+        "import json; from blingsync.operations.schedules import SCHEDULES; "
         "print('@@' + json.dumps({s.kind: s.minutes for s in SCHEDULES}))"
     )
     out = _manage(env, "shell", "-c", script)
