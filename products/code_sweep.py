@@ -310,8 +310,11 @@ def _sweep_category(
     else:
         _queue(state, _page_targets(state, batch, decision, node))
         ctx.progress(len(state.seen_ids), None, node.label)
-    # The whole category is listed: now write (see "Listings move" above).
-    _apply(state, [], flush=True)
+    # The whole category is listed: now write (see "Listings move" above), in full batches
+    # only: the rest waits for the next category's end or the sweep's end, so a code-check
+    # lookup covers up to CODE_BATCH codes across categories (an incremental run over 40
+    # categories made one lookup per category and stock state for a few codes each).
+    _apply(state, [])
 
 
 def _sweep_unlisted_variations(state: _SweepState) -> None:
